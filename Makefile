@@ -1,0 +1,29 @@
+# Maintainer tasks of the cookiecutter-cd4ml template. `make test` is the whole suite.
+.DEFAULT_GOAL := help
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+VENV := .venv
+export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+
+.PHONY: help test lock
+
+## List the targets
+help:
+	@awk '/^## /{text=substr($$0, 4); next} /^[a-zA-Z0-9_-]+:/ && text {sub(/:.*/, ""); printf "  %-8s %s\n", $$0, text} {text=""}' $(MAKEFILE_LIST)
+
+$(VENV)/.installed: requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## Install the test tools (Python and Node) and run the template's test-suite
+test: $(VENV)/.installed node_modules/.installed
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+## Re-pin the generated project's packages (requirements.lock)
+lock: $(VENV)/.installed
+	scripts/lock.sh

@@ -1,0 +1,92 @@
+"""Fixtures shared by the template's tests: bake a project, run commands in it.
+
+Baking is cheap (well under a second), so tests bake their own project into a temporary
+directory. Setting up a project (make setup: a virtual environment with the pinned stack)
+is not, so tests that need one share `ready_project`, set up once per test session.
+"""
+
+import itertools
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from cookiecutter.main import cookiecutter
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+DEFAULTS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+
+
+def bake(output_dir: Path, **answers: str) -> Path:
+    """Bake the template with `answers` (others default) into output_dir; return the project."""
+    project = cookiecutter(str(TEMPLATE), no_input=True, extra_context=answers, output_dir=str(output_dir))
+    return Path(project)
+
+
+def run(command: list[str] | str, cwd: Path, check: bool = True, env: dict | None = None, **kwargs):
+    """Run a command, capturing text output; on an unexpected exit, fail showing that output."""
+    result = subprocess.run(
+        command, cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True,
+        shell=isinstance(command, str), **kwargs,
+    )
+    if check and result.returncode != 0:
+        pytest.fail(f"{command} exited {result.returncode} in {cwd}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}")
+    return result
+
+
+def stages_run(output: str) -> list[str]:
+    """Names of the DVC stages that `dvc repro` output says it ran."""
+    return [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")]
+
+
+# --- Option combinations ------------------------------------------------------------------
+# The options that change which files exist are multiplied; the others, which only change
+# file contents, are cycled alongside so each value is still baked at least once.
+STRUCTURAL = {"ci_provider": ["both", "github", "gitlab"], "use_gpu": ["no", "yes"], "open_source_license": ["MIT", "none"]}
+CYCLED = {
+    "model": ["xgboost", "random_forest"],
+    "python_version": ["3.11", "3.12", "3.13"],
+    "open_source_license": ["MIT", "Apache-2.0", "BSD-3-Clause"],
+    "dvc_remote_url": ["", "s3://team-models/music", "/srv/dvc-storage"],
+}
+
+
+def combinations():
+    """Yield pytest.param(answers) for every combination worth baking, with readable ids."""
+    cycled = [itertools.cycle(values) for values in CYCLED.values()]
+    for structural in itertools.product(*STRUCTURAL.values()):
+        answers = dict(zip(STRUCTURAL, structural, strict=True))
+        extra = dict(zip(CYCLED, (next(values) for values in cycled), strict=True))
+        if answers["open_source_license"] == "none":
+            extra.pop("open_source_license")
+        answers = extra | answers
+        if answers["dvc_remote_url"].startswith("s3://"):
+            answers["s3_endpoint_url"] = "http://127.0.0.1:9000"
+        remote = "s3" if answers["dvc_remote_url"].startswith("s3://") else ("dir" if answers["dvc_remote_url"] else "local-default")
+        test_id = "-".join([answers["ci_provider"], answers["model"], "gpu" if answers["use_gpu"] == "yes" else "cpu",
+                            f"py{answers['python_version']}", answers["open_source_license"], remote])
+        yield pytest.param(answers, id=test_id)
+
+
+# --- A project that is set up for real, shared by the slow tests --------------------------
+@pytest.fixture(scope="session")
+def ready_project(tmp_path_factory) -> Path:
+    """The default bake after a real `make setup` (venv, pinned packages, sample data)."""
+    project = bake(tmp_path_factory.mktemp("ready"))
+    run(["make", "setup"], cwd=project)
+    return project
+
+
+@pytest.fixture
+def project_copy(ready_project, tmp_path) -> Path:
+    """A private copy of the set-up project that a test may change freely.
+
+    Its virtual environment is reused through a symlink, which is safe because the
+    project is installed in editable mode by path of the original, and tests only read it.
+    """
+    copy = tmp_path / ready_project.name
+    shutil.copytree(ready_project, copy, symlinks=True, ignore=shutil.ignore_patterns(".venv"))
+    (copy / ".venv").symlink_to(ready_project / ".venv")
+    return copy

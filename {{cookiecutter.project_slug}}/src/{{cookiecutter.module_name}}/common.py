@@ -1,0 +1,109 @@
+"""What the stages share: file locations, params, user-facing errors and safe writes.
+
+No stage imports another stage; each imports this module (and models.py) only.
+"""
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+PARAMS_FILE = Path("params.yaml")
+BASELINE_FILE = Path("baseline.txt")
+PROCESSED_DIR = Path("data/processed")
+TRAIN_FILE = PROCESSED_DIR / "train.parquet"
+TEST_FILE = PROCESSED_DIR / "test.parquet"
+SCHEMA_FILE = PROCESSED_DIR / "schema.json"
+MODEL_FILE = Path("models/model.joblib")
+METRICS_FILE = Path("metrics.json")
+REPORTS_DIR = Path("reports")
+DATA_PROFILE_FILE = REPORTS_DIR / "data_profile.json"
+TRAIN_INFO_FILE = REPORTS_DIR / "train_info.json"
+SANITY_FILE = REPORTS_DIR / "sanity.json"
+CLASSIFICATION_REPORT_FILE = REPORTS_DIR / "classification_report.txt"
+CONFUSION_MATRIX_FILE = REPORTS_DIR / "confusion_matrix.png"
+PLOTS_DIR = REPORTS_DIR / "plots"
+ROC_FILE = PLOTS_DIR / "roc.csv"
+PRECISION_RECALL_FILE = PLOTS_DIR / "precision_recall.csv"
+FEATURE_IMPORTANCE_FILE = PLOTS_DIR / "feature_importance.csv"
+
+
+class PipelineError(Exception):
+    """A problem the user can fix (bad data, bad params); printed without a traceback."""
+
+
+def load_params(path: Path = PARAMS_FILE) -> dict:
+    with open(path) as file:
+        return yaml.safe_load(file)
+
+
+def run(main: Callable[[], None]) -> None:
+    """Run a stage's main(), turning a PipelineError into one clear line and exit code 1."""
+    try:
+        main()
+    except PipelineError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)
+
+
+@contextmanager
+def atomic_path(target: Path, directory: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside `target`; move it into place only if the block succeeds.
+
+    A stage that fails half-way therefore leaves no half-written file or folder behind.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if directory:
+        temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        temporary.chmod(0o777 & ~_umask())
+    else:
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        os.close(handle)
+        temporary = Path(name)
+        temporary.chmod(0o666 & ~_umask())  # mkstemp makes it private; give it a normal file's mode
+    try:
+        yield temporary
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True) if directory else temporary.unlink(missing_ok=True)
+        raise
+    if directory and target.exists():
+        shutil.rmtree(target)
+    os.replace(temporary, target)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def write_json(path: Path, content: dict) -> None:
+    with atomic_path(path) as temporary:
+        temporary.write_text(json.dumps(content, indent=2, default=_to_builtin) + "\n")
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+def _to_builtin(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def load_split(path: Path, schema: dict) -> tuple[pd.DataFrame, np.ndarray]:
+    """Read a processed split: features (categoricals restored from codes) and encoded labels."""
+    frame = pd.read_parquet(path)
+    for column, categories in schema["categories"].items():
+        frame[column] = pd.Categorical.from_codes(frame[column].to_numpy(), categories=categories)
+    labels = frame.pop(schema["target"]).to_numpy()
+    return frame[schema["features"]], labels

@@ -1,0 +1,217 @@
+"""Stage 1, preprocess: raw CSV tables -> validated, joined, encoded train/test parquet files.
+
+Reads the main table (one CSV, or a folder of CSV shards) and the lookup tables that
+params.yaml names, checks them, joins the lookups on their keys, encodes categoricals and
+splits train/test with a fixed seed. Every check names the file and the column at fault,
+and nothing is written unless all of them pass.
+
+Outputs: data/processed/{train,test}.parquet and schema.json (features, categories, classes),
+reports/data_profile.json (rows, class balance, missing values, join coverage).
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pandas.api.extensions import take
+from sklearn.model_selection import train_test_split
+
+from .common import (
+    DATA_PROFILE_FILE,
+    PROCESSED_DIR,
+    PipelineError,
+    atomic_path,
+    load_params,
+    run,
+    write_json,
+)
+
+
+# --- Reading -----------------------------------------------------------------------------
+def read_table(path: Path) -> pd.DataFrame:
+    """One CSV file, or every *.csv in a folder concatenated in name order (shards)."""
+    if path.is_dir():
+        shards = sorted(path.glob("*.csv"))
+        if not shards:
+            raise PipelineError(f"{path}: folder has no .csv shards")
+    elif path.exists():
+        shards = [path]
+    else:
+        raise PipelineError(f"{path}: file not found (check data.raw_dir and the table names in params.yaml)")
+    frames = [_read_csv(shard) for shard in shards]
+    for shard, frame in zip(shards[1:], frames[1:], strict=True):
+        if list(frame.columns) != list(frames[0].columns):
+            raise PipelineError(
+                f"{shard}: columns {list(frame.columns)} differ from those of {shards[0]} {list(frames[0].columns)}"
+            )
+    table = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    table.attrs["source"] = str(path)
+    return table
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    if path.stat().st_size == 0:
+        raise PipelineError(f"{path}: file is empty")
+    try:
+        frame = pd.read_csv(path, engine="pyarrow", dtype_backend="pyarrow")
+    except Exception as error:  # pyarrow raises several types; all mean "not a readable CSV"
+        raise PipelineError(f"{path}: cannot be read as CSV ({error})") from None
+    if frame.empty:
+        raise PipelineError(f"{path}: has a header but no rows")
+    return frame
+
+
+# --- Checking ----------------------------------------------------------------------------
+def check_target(table: pd.DataFrame, target: str) -> None:
+    source = table.attrs["source"]
+    if target not in table.columns:
+        raise PipelineError(f"{source}: target column {target!r} is missing (columns: {', '.join(table.columns)})")
+    missing = table[target].isna().to_numpy()
+    if missing.any():
+        raise PipelineError(
+            f"{source}: column {target!r} has {int(missing.sum())} missing label(s), first at data row "
+            f"{int(np.argmax(missing)) + 1}; drop or fill those rows"
+        )
+    if table[target].nunique() < 2:
+        raise PipelineError(f"{source}: column {target!r} has a single class; a classifier needs at least two")
+
+
+def to_numeric(table: pd.DataFrame, column: str) -> pd.Series:
+    """The column as float32; text that is not a number is an error naming file, column and row."""
+    values = pd.to_numeric(table[column], errors="coerce")
+    bad = (values.isna() & table[column].notna()).to_numpy()
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise PipelineError(
+            f"{table.attrs['source']}: column {column!r} should be numeric but has text "
+            f"{table[column].iloc[row]!r} at data row {row + 1}"
+        )
+    return values.astype("float32").astype(np.float32)
+
+
+def to_category(column: pd.Series) -> pd.Series:
+    """Strings (numbers become text), stripped, empty -> missing, as a pandas category."""
+    text = column.astype("string[pyarrow]").str.strip()
+    return text.mask(text == "").astype("category")
+
+
+def join_lookup(main: pd.DataFrame, lookup: pd.DataFrame, key: str, main_source: str) -> tuple[pd.DataFrame, float]:
+    """Left-join `lookup` onto `main` by `key` without a row-by-row loop; return coverage too."""
+    source = lookup.attrs["source"]
+    for table, name in ((main, main_source), (lookup, source)):
+        if key not in table.columns:
+            raise PipelineError(f"{name}: join key column {key!r} is missing (columns: {', '.join(table.columns)})")
+    lookup_keys = lookup[key].astype("string[pyarrow]")
+    duplicated = lookup_keys.duplicated()
+    if duplicated.any():
+        raise PipelineError(
+            f"{source}: key column {key!r} has duplicate value {lookup_keys[duplicated].iloc[0]!r}; "
+            "each key must appear once in a lookup table"
+        )
+    positions = pd.Index(lookup_keys).get_indexer(main[key].astype("string[pyarrow]"))
+    coverage = float((positions >= 0).mean())
+    if coverage == 0:
+        raise PipelineError(
+            f"{source}: no value of key column {key!r} matches the main table {main_source}; "
+            "check that both files use the same ids"
+        )
+    joined = main.copy()
+    for column in lookup.columns.drop(key):
+        if column in joined.columns:
+            raise PipelineError(f"{source}: column {column!r} is also in {main_source}; rename or drop one of them")
+        joined[column] = take(lookup[column].array, positions, allow_fill=True)
+    joined.attrs["sources"] = {**main.attrs.get("sources", {}), **dict.fromkeys(lookup.columns.drop(key), source)}
+    return joined, coverage
+
+
+# --- Building the dataset ----------------------------------------------------------------
+def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], data_params: dict, split_params: dict):
+    """Validate, join, encode and split. Returns (train, test, schema, profile).
+
+    `lookups` holds (table, key) pairs; each table's attrs["source"] names its file for errors.
+    """
+    target = data_params["target"]
+    main_source = main.attrs["source"]
+    check_target(main, target)
+    main.attrs["sources"] = dict.fromkeys(main.columns, main_source)
+
+    coverage = {}
+    joined = main
+    for lookup, key in lookups:
+        joined, coverage[lookup.attrs["source"]] = join_lookup(joined, lookup, key, main_source)
+        joined.attrs["source"] = main_source
+
+    dropped = set(data_params.get("drop_columns") or [])
+    numeric = [column for column in data_params.get("numeric_columns") or [] if column not in dropped]
+    categorical = [column for column in data_params.get("categorical_columns") or [] if column not in dropped]
+    sources = joined.attrs["sources"]
+    tables = ", ".join(dict.fromkeys([main_source, *coverage]))
+    for column in numeric + categorical:
+        if column not in joined.columns:
+            raise PipelineError(f"column {column!r} (params.yaml: data) is in none of the tables: {tables}")
+    if not numeric + categorical:
+        raise PipelineError("params.yaml: data.numeric_columns and data.categorical_columns are both empty")
+
+    features = pd.DataFrame(index=joined.index)
+    for column in numeric:
+        view = joined[[column]]
+        view.attrs["source"] = sources.get(column, main_source)
+        features[column] = to_numeric(view, column)
+    for column in categorical:
+        features[column] = to_category(joined[column])
+
+    labels = joined[target].astype("string[pyarrow]").str.strip().astype("category")
+    classes = list(labels.cat.categories)
+    features[target] = labels.cat.codes.astype(np.int32)
+
+    train, test = train_test_split(
+        features,
+        test_size=split_params["test_size"],
+        random_state=split_params["seed"],
+        stratify=features[target],
+    )
+    schema = {
+        "target": target,
+        "classes": classes,
+        "features": numeric + categorical,
+        "numeric": numeric,
+        "categories": {column: list(features[column].cat.categories) for column in categorical},
+    }
+    profile = {
+        "rows": {"total": len(features), "train": len(train), "test": len(test)},
+        "class_balance": {
+            str(name): round(float(share), 4)
+            for name, share in labels.value_counts(normalize=True).sort_index().items()
+        },
+        "missing_share": {column: round(float(features[column].isna().mean()), 4) for column in numeric + categorical},
+        "lookup_coverage": {source: round(share, 4) for source, share in coverage.items()},
+    }
+    return train, test, schema, profile
+
+
+def encode_for_disk(split: pd.DataFrame) -> pd.DataFrame:
+    """Categoricals as int32 codes (categories live in schema.json, so every split agrees)."""
+    return split.apply(
+        lambda column: column.cat.codes.astype(np.int32) if isinstance(column.dtype, pd.CategoricalDtype) else column
+    ).reset_index(drop=True)
+
+
+def main() -> None:
+    params = load_params()
+    data_params = params["data"]
+    raw_dir = Path(data_params["raw_dir"])
+    main_table = read_table(raw_dir / data_params["main_table"])
+    lookups = [(read_table(raw_dir / lookup["table"]), lookup["key"]) for lookup in data_params.get("lookups") or []]
+    train, test, schema, profile = build_dataset(main_table, lookups, data_params, params["preprocess"])
+
+    with atomic_path(PROCESSED_DIR, directory=True) as folder:
+        encode_for_disk(train).to_parquet(folder / "train.parquet", index=False)
+        encode_for_disk(test).to_parquet(folder / "test.parquet", index=False)
+        write_json(folder / "schema.json", schema)
+    write_json(DATA_PROFILE_FILE, profile)
+    print(f"preprocess: {profile['rows']['train']} train / {profile['rows']['test']} test rows, "
+          f"{len(schema['features'])} features, classes {schema['classes']}")
+
+
+if __name__ == "__main__":
+    run(main)

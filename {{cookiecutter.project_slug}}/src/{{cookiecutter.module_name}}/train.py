@@ -1,0 +1,84 @@
+"""Stage 2, train: fit the model that params.yaml (train.model) names on the training split.
+
+Outputs: models/model.joblib, and reports/train_info.json (model, where it trained, how long,
+package versions) for the CI report. Swap or tune the model in params.yaml, no code change:
+    dvc exp run -S train.model=random_forest
+"""
+
+import json
+import platform
+import shutil
+import subprocess
+import time
+from importlib.metadata import version
+
+import joblib
+
+from .common import (
+    MODEL_FILE,
+    SCHEMA_FILE,
+    TRAIN_FILE,
+    TRAIN_INFO_FILE,
+    atomic_path,
+    load_params,
+    load_split,
+    read_json,
+    run,
+    write_json,
+)
+from .models import build_model, model_input
+
+PACKAGES = ["xgboost", "scikit-learn", "pandas", "numpy", "dvc"]
+
+
+def fit(features, labels, train_params: dict):
+    model = build_model(train_params)
+    model.fit(model_input(features, model), labels)
+    return model
+
+
+def gpu_name() -> str | None:
+    """The first NVIDIA GPU's name, if nvidia-smi can see one."""
+    if shutil.which("nvidia-smi") is None:
+        return None
+    result = subprocess.run(
+        ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True, text=True, check=False
+    )
+    names = result.stdout.strip().splitlines()
+    return names[0].strip() if result.returncode == 0 and names else None
+
+
+def training_device(model) -> str:
+    """The device xgboost actually used (it falls back to CPU without a GPU); cpu for scikit-learn."""
+    if hasattr(model, "get_booster"):
+        config = json.loads(model.get_booster().save_config())
+        return config["learner"]["generic_param"].get("device", "cpu")
+    return "cpu"
+
+
+def main() -> None:
+    train_params = load_params()["train"]
+    schema = read_json(SCHEMA_FILE)
+    features, labels = load_split(TRAIN_FILE, schema)
+
+    started = time.perf_counter()
+    model = fit(features, labels, train_params)
+    seconds = time.perf_counter() - started
+
+    with atomic_path(MODEL_FILE) as temporary:
+        joblib.dump(model, temporary)
+    device = training_device(model)
+    write_json(TRAIN_INFO_FILE, {
+        "model": train_params["model"],
+        "rows": len(features),
+        "train_seconds": round(seconds, 2),
+        "device": device,
+        "gpu": gpu_name() if device.startswith("cuda") else None,
+        "python": platform.python_version(),
+        "packages": {package: version(package) for package in PACKAGES},
+    })
+    print(f"train: {train_params['model']} on {len(features)} rows in {seconds:.1f}s ({device})")
+
+
+if __name__ == "__main__":
+    run(main)
