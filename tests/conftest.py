@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from cookiecutter.main import cookiecutter
 
+pytest_plugins = ["s3_server"]
+
 TEMPLATE = Path(__file__).resolve().parents[1]
 DEFAULTS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
 
