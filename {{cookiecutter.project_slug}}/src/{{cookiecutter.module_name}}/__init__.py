@@ -1,1 +1,1 @@
-"""{{ cookiecutter.project_name }}: {{ cookiecutter.description }}"""
+"""The pipeline package of {{ cookiecutter.project_slug }}: one module per stage; see README.md."""

@@ -85,8 +85,13 @@ def feature_importance(model, features: list[str]) -> pd.DataFrame:
 def plot_confusion_matrix(labels, predicted, class_names: list[str], path) -> None:
     figure, axes = plt.subplots(figsize=(4.5, 4))
     metrics.ConfusionMatrixDisplay.from_predictions(
-        labels, predicted, labels=np.arange(len(class_names)), display_labels=class_names,
-        ax=axes, colorbar=False, cmap="Blues",
+        labels,
+        predicted,
+        labels=np.arange(len(class_names)),
+        display_labels=class_names,
+        ax=axes,
+        colorbar=False,
+        cmap="Blues",
     )
     axes.set_title("Confusion matrix (test split)")
     figure.tight_layout()
@@ -106,12 +111,16 @@ def main() -> None:
 
     scores = compute_metrics(labels, probabilities)
     roc, pr = curves(labels, probabilities, params["evaluate"]["curve_points"])
-    for frame, path in ((roc, ROC_FILE), (pr, PRECISION_RECALL_FILE),
-                        (feature_importance(model, schema["features"]), FEATURE_IMPORTANCE_FILE)):
+    for frame, path in (
+        (roc, ROC_FILE),
+        (pr, PRECISION_RECALL_FILE),
+        (feature_importance(model, schema["features"]), FEATURE_IMPORTANCE_FILE),
+    ):
         with atomic_path(path) as temporary:
             frame.to_csv(temporary, index=False)
-    report = metrics.classification_report(labels, predicted, labels=np.arange(len(class_names)),
-                                           target_names=class_names, zero_division=0)
+    report = metrics.classification_report(
+        labels, predicted, labels=np.arange(len(class_names)), target_names=class_names, zero_division=0
+    )
     with atomic_path(CLASSIFICATION_REPORT_FILE) as temporary:
         temporary.write_text(report)
     plot_confusion_matrix(labels, predicted, class_names, CONFUSION_MATRIX_FILE)

@@ -91,7 +91,9 @@ def raise_baseline(force: bool) -> None:
             "the baseline only moves up. To lower it on purpose: make baseline FORCE=1"
         )
     write_baseline(verdict.value)
-    print(f"baseline: {BASELINE_FILE} {verdict.baseline:.5f} -> {verdict.value:.5f}; commit it to make it the new floor")
+    print(
+        f"baseline: {BASELINE_FILE} {verdict.baseline:.5f} -> {verdict.value:.5f}; commit it to make it the new floor"
+    )
 
 
 def main() -> None:
@@ -104,9 +106,11 @@ def main() -> None:
         return
     verdict = current_verdict()
     if verdict.passed:
-        print(f"gate passed: {verdict.metric} {verdict.value:.5f} >= baseline {verdict.baseline:.5f}"
-              if verdict.metric not in LOWER_IS_BETTER else
-              f"gate passed: {verdict.metric} {verdict.value:.5f} <= baseline {verdict.baseline:.5f}")
+        print(
+            f"gate passed: {verdict.metric} {verdict.value:.5f} >= baseline {verdict.baseline:.5f}"
+            if verdict.metric not in LOWER_IS_BETTER
+            else f"gate passed: {verdict.metric} {verdict.value:.5f} <= baseline {verdict.baseline:.5f}"
+        )
         return
     print("GATE FAILED", file=sys.stderr)
     for failure in verdict.failures:

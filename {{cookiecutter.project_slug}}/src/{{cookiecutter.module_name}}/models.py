@@ -33,8 +33,7 @@ def build_model(train_params: dict):
     name = train_params["model"]
     if name not in MODELS:
         raise PipelineError(
-            f"params.yaml: train.model is {name!r}; choose one of {', '.join(MODELS)} "
-            "(or add yours in models.py)"
+            f"params.yaml: train.model is {name!r}; choose one of {', '.join(MODELS)} (or add yours in models.py)"
         )
     arguments = train_params.get(name) or {}
     try:

@@ -209,8 +209,10 @@ def main() -> None:
         encode_for_disk(test).to_parquet(folder / "test.parquet", index=False)
         write_json(folder / "schema.json", schema)
     write_json(DATA_PROFILE_FILE, profile)
-    print(f"preprocess: {profile['rows']['train']} train / {profile['rows']['test']} test rows, "
-          f"{len(schema['features'])} features, classes {schema['classes']}")
+    print(
+        f"preprocess: {profile['rows']['train']} train / {profile['rows']['test']} test rows, "
+        f"{len(schema['features'])} features, classes {schema['classes']}"
+    )
 
 
 if __name__ == "__main__":

@@ -41,25 +41,29 @@ def make_members(count: int, rng: np.random.Generator) -> pd.DataFrame:
     age[rng.random(count) < 0.3] = 0  # like KKBox: many members leave their age at 0
     gender = rng.choice(np.array(["female", "male", None], dtype=object), count, p=[0.4, 0.4, 0.2])
     registration = pd.Timestamp("2004-01-01") + pd.to_timedelta(rng.integers(0, 13 * 365, count), unit="D")
-    return pd.DataFrame({
-        "msno": [f"m{index:07d}" for index in range(count)],
-        "city": rng.choice(np.arange(1, 23), count),
-        "bd": age.astype(int),
-        "gender": gender,
-        "registered_via": rng.choice([3, 4, 7, 9, 13], count, p=[0.2, 0.25, 0.3, 0.2, 0.05]),
-        "registration_init_time": registration.strftime("%Y%m%d").astype(int),
-    })
+    return pd.DataFrame(
+        {
+            "msno": [f"m{index:07d}" for index in range(count)],
+            "city": rng.choice(np.arange(1, 23), count),
+            "bd": age.astype(int),
+            "gender": gender,
+            "registered_via": rng.choice([3, 4, 7, 9, 13], count, p=[0.2, 0.25, 0.3, 0.2, 0.05]),
+            "registration_init_time": registration.strftime("%Y%m%d").astype(int),
+        }
+    )
 
 
 def make_songs(count: int, rng: np.random.Generator) -> pd.DataFrame:
     genre = rng.choice(np.array(GENRES + [None], dtype=object), count)
-    return pd.DataFrame({
-        "song_id": [f"s{index:08d}" for index in range(count)],
-        "song_length": rng.normal(240_000, 60_000, count).clip(30_000, 900_000).astype(int),
-        "genre_ids": genre,
-        "artist_name": [f"artist {index}" for index in rng.integers(0, max(count // 8, 1), count)],
-        "language": rng.choice(list(LANGUAGES), count, p=[0.45, 0.05, 0.1, 0.05, 0.05, 0.2, 0.1]),
-    })
+    return pd.DataFrame(
+        {
+            "song_id": [f"s{index:08d}" for index in range(count)],
+            "song_length": rng.normal(240_000, 60_000, count).clip(30_000, 900_000).astype(int),
+            "genre_ids": genre,
+            "artist_name": [f"artist {index}" for index in rng.integers(0, max(count // 8, 1), count)],
+            "language": rng.choice(list(LANGUAGES), count, p=[0.45, 0.05, 0.1, 0.05, 0.05, 0.2, 0.1]),
+        }
+    )
 
 
 def make_interactions(rows: int, members: pd.DataFrame, songs: pd.DataFrame, rng: np.random.Generator):
@@ -75,23 +79,29 @@ def make_interactions(rows: int, members: pd.DataFrame, songs: pd.DataFrame, rng
     young = (age > 0) & (age < 25)
     genre = songs["genre_ids"].to_numpy()[song]
     language = songs["language"].to_numpy()[song]
-    logit = 1.6 * (
-        effect.astype(float)
-        + pd.Series(language).map(LANGUAGES).to_numpy()
-        + np.where(young & np.isin(genre, ["465", "465|958"]), 0.8, 0.0)
-        + np.where(members["registered_via"].to_numpy()[member] == 7, 0.5, -0.1)
-        - 0.4 * np.log1p(popularity)
-        + rng.normal(0, 0.3, rows)
-    ) + 0.3
+    logit = (
+        1.6
+        * (
+            effect.astype(float)
+            + pd.Series(language).map(LANGUAGES).to_numpy()
+            + np.where(young & np.isin(genre, ["465", "465|958"]), 0.8, 0.0)
+            + np.where(members["registered_via"].to_numpy()[member] == 7, 0.5, -0.1)
+            - 0.4 * np.log1p(popularity)
+            + rng.normal(0, 0.3, rows)
+        )
+        + 0.3
+    )
     target = (rng.random(rows) < 1 / (1 + np.exp(-logit))).astype(int)
-    return pd.DataFrame({
-        "msno": members["msno"].to_numpy()[member],
-        "song_id": songs["song_id"].to_numpy()[song],
-        "source_system_tab": tab,
-        "source_screen_name": screen,
-        "source_type": source_type,
-        "target": target,
-    })
+    return pd.DataFrame(
+        {
+            "msno": members["msno"].to_numpy()[member],
+            "song_id": songs["song_id"].to_numpy()[song],
+            "source_system_tab": tab,
+            "source_screen_name": screen,
+            "source_type": source_type,
+            "target": target,
+        }
+    )
 
 
 def generate(rows: int, seed: int) -> dict[str, pd.DataFrame]:

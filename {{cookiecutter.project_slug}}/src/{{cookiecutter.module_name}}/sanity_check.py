@@ -30,18 +30,36 @@ from .models import build_model, model_input
 
 
 def check(name: str, value: float, threshold: float, passed: bool, detail: str) -> dict:
-    return {"name": name, "value": round(float(value), 6), "threshold": threshold, "passed": bool(passed),
-            "detail": detail}
+    return {
+        "name": name,
+        "value": round(float(value), 6),
+        "threshold": threshold,
+        "passed": bool(passed),
+        "detail": detail,
+    }
 
 
 def data_checks(train_labels: np.ndarray, test_labels: np.ndarray, classes: list, sanity: dict) -> list[dict]:
-    missing = [str(classes[index]) for index in range(len(classes))
-               if not ((train_labels == index).any() and (test_labels == index).any())]
+    missing = [
+        str(classes[index])
+        for index in range(len(classes))
+        if not ((train_labels == index).any() and (test_labels == index).any())
+    ]
     return [
-        check("test_rows", len(test_labels), sanity["min_test_rows"], len(test_labels) >= sanity["min_test_rows"],
-              f"{len(test_labels)} rows in the test split (minimum {sanity['min_test_rows']})"),
-        check("classes_in_both_splits", len(missing), 0, not missing,
-              "every class is in train and test" if not missing else f"classes missing from a split: {missing}"),
+        check(
+            "test_rows",
+            len(test_labels),
+            sanity["min_test_rows"],
+            len(test_labels) >= sanity["min_test_rows"],
+            f"{len(test_labels)} rows in the test split (minimum {sanity['min_test_rows']})",
+        ),
+        check(
+            "classes_in_both_splits",
+            len(missing),
+            0,
+            not missing,
+            "every class is in train and test" if not missing else f"classes missing from a split: {missing}",
+        ),
     ]
 
 
@@ -50,10 +68,20 @@ def probability_checks(probabilities: np.ndarray, sanity: dict) -> list[dict]:
     sum_error = float(np.abs(probabilities.sum(axis=1) - 1.0).max())
     tolerance = sanity["probability_tolerance"]
     return [
-        check("probabilities_in_range", outside, 0.0, outside == 0.0,
-              f"probabilities span [{probabilities.min():.4f}, {probabilities.max():.4f}]"),
-        check("probabilities_sum_to_one", sum_error, tolerance, sum_error <= tolerance,
-              f"largest distance of a row's sum from 1: {sum_error:.2e}"),
+        check(
+            "probabilities_in_range",
+            outside,
+            0.0,
+            outside == 0.0,
+            f"probabilities span [{probabilities.min():.4f}, {probabilities.max():.4f}]",
+        ),
+        check(
+            "probabilities_sum_to_one",
+            sum_error,
+            tolerance,
+            sum_error <= tolerance,
+            f"largest distance of a row's sum from 1: {sum_error:.2e}",
+        ),
     ]
 
 
@@ -63,8 +91,15 @@ def class_share_checks(labels: np.ndarray, probabilities: np.ndarray, classes: l
     for index, name in enumerate(classes):
         actual, share = float((labels == index).mean()), float((predicted == index).mean())
         gap = abs(share - actual)
-        checks.append(check(f"class_share[{name}]", gap, tolerance, gap <= tolerance,
-                            f"predicted {share:.1%} of rows as {name!s}, actual share {actual:.1%}"))
+        checks.append(
+            check(
+                f"class_share[{name}]",
+                gap,
+                tolerance,
+                gap <= tolerance,
+                f"predicted {share:.1%} of rows as {name!s}, actual share {actual:.1%}",
+            )
+        )
     return checks
 
 
@@ -72,9 +107,14 @@ def cv_fold_check(fold_scores: np.ndarray, max_deviation: float) -> dict:
     median = float(np.median(fold_scores))
     deviation = float(np.abs(fold_scores - median).max())
     worst = int(np.abs(fold_scores - median).argmax())
-    return check("cv_fold_outlier", deviation, max_deviation, deviation <= max_deviation,
-                 f"fold scores {np.round(fold_scores, 4).tolist()}; fold {worst + 1} is {deviation:.4f} "
-                 f"from the median {median:.4f}")
+    return check(
+        "cv_fold_outlier",
+        deviation,
+        max_deviation,
+        deviation <= max_deviation,
+        f"fold scores {np.round(fold_scores, 4).tolist()}; fold {worst + 1} is {deviation:.4f} "
+        f"from the median {median:.4f}",
+    )
 
 
 def cross_validate(features, labels, train_params: dict, sanity: dict) -> np.ndarray:
@@ -102,8 +142,9 @@ def main() -> None:
         *data_checks(train_labels, test_labels, schema["classes"], sanity),
         *probability_checks(probabilities, sanity),
         *class_share_checks(test_labels, probabilities, schema["classes"], sanity["class_share_tolerance"]),
-        cv_fold_check(cross_validate(train_features, train_labels, train_params, sanity),
-                      sanity["cv_max_fold_deviation"]),
+        cv_fold_check(
+            cross_validate(train_features, train_labels, train_params, sanity), sanity["cv_max_fold_deviation"]
+        ),
     ]
     passed = all(item["passed"] for item in checks)
     write_json(SANITY_FILE, {"passed": passed, "checks": checks})

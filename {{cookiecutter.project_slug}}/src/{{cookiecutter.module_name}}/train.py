@@ -68,15 +68,18 @@ def main() -> None:
     with atomic_path(MODEL_FILE) as temporary:
         joblib.dump(model, temporary)
     device = training_device(model)
-    write_json(TRAIN_INFO_FILE, {
-        "model": train_params["model"],
-        "rows": len(features),
-        "train_seconds": round(seconds, 2),
-        "device": device,
-        "gpu": gpu_name() if device.startswith("cuda") else None,
-        "python": platform.python_version(),
-        "packages": {package: version(package) for package in PACKAGES},
-    })
+    write_json(
+        TRAIN_INFO_FILE,
+        {
+            "model": train_params["model"],
+            "rows": len(features),
+            "train_seconds": round(seconds, 2),
+            "device": device,
+            "gpu": gpu_name() if device.startswith("cuda") else None,
+            "python": platform.python_version(),
+            "packages": {package: version(package) for package in PACKAGES},
+        },
+    )
     print(f"train: {train_params['model']} on {len(features)} rows in {seconds:.1f}s ({device})")
 
 
