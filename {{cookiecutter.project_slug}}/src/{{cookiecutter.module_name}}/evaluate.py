@@ -7,17 +7,13 @@ Binary targets use the second class as positive; multi-class metrics are macro a
 the curves are micro averages over one-vs-rest.
 """
 
-import joblib
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure  # no pyplot: files only, no display or GUI backend
+from sklearn import metrics
+from sklearn.preprocessing import label_binarize
 
-matplotlib.use("Agg")  # files only, no display needed
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from sklearn import metrics  # noqa: E402
-from sklearn.preprocessing import label_binarize  # noqa: E402
-
-from .common import (  # noqa: E402
+from .common import (
     CLASSIFICATION_REPORT_FILE,
     CONFUSION_MATRIX_FILE,
     FEATURE_IMPORTANCE_FILE,
@@ -34,7 +30,7 @@ from .common import (  # noqa: E402
     run,
     write_json,
 )
-from .models import model_input  # noqa: E402
+from .models import load_model, model_input
 
 
 def compute_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict:
@@ -83,7 +79,8 @@ def feature_importance(model, features: list[str]) -> pd.DataFrame:
 
 
 def plot_confusion_matrix(labels, predicted, class_names: list[str], path) -> None:
-    figure, axes = plt.subplots(figsize=(4.5, 4))
+    figure = Figure(figsize=(4.5, 4))
+    axes = figure.subplots()
     metrics.ConfusionMatrixDisplay.from_predictions(
         labels,
         predicted,
@@ -97,14 +94,13 @@ def plot_confusion_matrix(labels, predicted, class_names: list[str], path) -> No
     figure.tight_layout()
     with atomic_path(path) as temporary:
         figure.savefig(temporary, format="png", dpi=100)
-    plt.close(figure)
 
 
 def main() -> None:
     params = load_params()
     schema = read_json(SCHEMA_FILE)
     features, labels = load_split(TEST_FILE, schema)
-    model = joblib.load(MODEL_FILE)
+    model = load_model(MODEL_FILE)
     probabilities = model.predict_proba(model_input(features, model))
     predicted = probabilities.argmax(axis=1)
     class_names = [str(name) for name in schema["classes"]]

@@ -5,6 +5,7 @@
 # builder to MODELS and a section with its arguments under `train:` in params.yaml.
 """
 
+import joblib
 import pandas as pd
 from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from xgboost import XGBClassifier
@@ -47,3 +48,15 @@ def model_input(features: pd.DataFrame, model) -> pd.DataFrame:
     if isinstance(model, XGBClassifier):
         return features
     return features.apply(lambda column: column.cat.codes if isinstance(column.dtype, pd.CategoricalDtype) else column)
+
+
+def load_model(path):
+    """A trained model, set up to predict on the CPU-resident data the stages pass it.
+
+    A model trained on the GPU (device=cuda) would otherwise copy every batch to the GPU, or
+    warn about mismatched devices; predicting on the CPU works the same on every machine.
+    """
+    model = joblib.load(path)
+    if isinstance(model, XGBClassifier):
+        model.set_params(device="cpu")
+    return model

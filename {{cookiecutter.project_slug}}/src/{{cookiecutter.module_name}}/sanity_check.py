@@ -10,7 +10,6 @@ The stage itself always succeeds so the verdicts reach the CI report; the gate (
 turns a failed check into a failed run.
 """
 
-import joblib
 import numpy as np
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
@@ -26,7 +25,7 @@ from .common import (
     run,
     write_json,
 )
-from .models import build_model, model_input
+from .models import build_model, load_model, model_input
 
 
 def check(name: str, value: float, threshold: float, passed: bool, detail: str) -> dict:
@@ -135,7 +134,7 @@ def main() -> None:
     schema = read_json(SCHEMA_FILE)
     train_features, train_labels = load_split(TRAIN_FILE, schema)
     test_features, test_labels = load_split(TEST_FILE, schema)
-    model = joblib.load(MODEL_FILE)
+    model = load_model(MODEL_FILE)
     probabilities = model.predict_proba(model_input(test_features, model))
 
     checks = [

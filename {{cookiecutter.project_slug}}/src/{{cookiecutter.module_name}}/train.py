@@ -10,7 +10,7 @@ import platform
 import shutil
 import subprocess
 import time
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 
 import joblib
 
@@ -35,6 +35,13 @@ def fit(features, labels, train_params: dict):
     model = build_model(train_params)
     model.fit(model_input(features, model), labels)
     return model
+
+
+def installed_version(package: str) -> str | None:
+    try:
+        return version(package)
+    except PackageNotFoundError:  # e.g. the stage run outside the project's environment
+        return None
 
 
 def gpu_name() -> str | None:
@@ -77,7 +84,7 @@ def main() -> None:
             "device": device,
             "gpu": gpu_name() if device.startswith("cuda") else None,
             "python": platform.python_version(),
-            "packages": {package: version(package) for package in PACKAGES},
+            "packages": {package: installed_version(package) for package in PACKAGES},
         },
     )
     print(f"train: {train_params['model']} on {len(features)} rows in {seconds:.1f}s ({device})")
