@@ -89,13 +89,13 @@ def problems(answers):
     if endpoint:
         if not is_s3:
             yield "s3_endpoint_url is set but dvc_remote_url is not an s3:// URL: set both, or leave s3_endpoint_url empty"
+        elif "@" in endpoint:
+            yield "s3_endpoint_url must not contain credentials: put them in the environment (AWS_ACCESS_KEY_ID)"
         elif not ENDPOINT.match(endpoint):
             yield (
                 f"s3_endpoint_url {endpoint!r} is not an http(s) URL: use e.g. http://127.0.0.1:9000 "
                 "or https://minio.example.com"
             )
-        elif "@" in endpoint:
-            yield "s3_endpoint_url must not contain credentials: put them in the environment (AWS_ACCESS_KEY_ID)"
 
 
 def main():

@@ -81,14 +81,19 @@ def ready_project(tmp_path_factory) -> Path:
     return project
 
 
+def copy_project(project: Path, destination: Path) -> Path:
+    """A private copy of a set-up project that a test may change freely.
+
+    Its .venv is the original's, through a symlink: the package is installed in editable mode
+    from the original's src/, which the copies have byte for byte, and tests only read it.
+    """
+    copy = destination / project.name
+    shutil.copytree(project, copy, symlinks=True, ignore=shutil.ignore_patterns(".venv"))
+    (copy / ".venv").symlink_to(project / ".venv")
+    return copy
+
+
 @pytest.fixture
 def project_copy(ready_project, tmp_path) -> Path:
-    """A private copy of the set-up project that a test may change freely.
-
-    Its virtual environment is reused through a symlink, which is safe because the
-    project is installed in editable mode by path of the original, and tests only read it.
-    """
-    copy = tmp_path / ready_project.name
-    shutil.copytree(ready_project, copy, symlinks=True, ignore=shutil.ignore_patterns(".venv"))
-    (copy / ".venv").symlink_to(ready_project / ".venv")
-    return copy
+    """A private copy of the set-up default project."""
+    return copy_project(ready_project, tmp_path)

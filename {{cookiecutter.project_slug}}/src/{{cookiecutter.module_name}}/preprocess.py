@@ -76,17 +76,25 @@ def check_target(table: pd.DataFrame, target: str) -> None:
         raise PipelineError(f"{source}: column {target!r} has a single class; a classifier needs at least two")
 
 
-def to_numeric(table: pd.DataFrame, column: str) -> pd.Series:
-    """The column as float32; text that is not a number is an error naming file, column and row."""
-    values = pd.to_numeric(table[column], errors="coerce")
-    bad = (values.isna() & table[column].notna()).to_numpy()
-    if bad.any():
-        row = int(np.argmax(bad))
-        raise PipelineError(
-            f"{table.attrs['source']}: column {column!r} should be numeric but has text "
-            f"{table[column].iloc[row]!r} at data row {row + 1}"
-        )
-    return values.astype("float32").astype(np.float32)
+def to_numeric(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The table with its `columns` that it holds as float32.
+
+    Checked on the whole table, before any join, so that every row counts: text that is not
+    a number is an error naming the file, the column and the row.
+    """
+    converted = table.copy()
+    converted.attrs = table.attrs
+    for column in (name for name in columns if name in table.columns):
+        values = pd.to_numeric(table[column], errors="coerce")
+        bad = (values.isna() & table[column].notna()).to_numpy()
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise PipelineError(
+                f"{table.attrs['source']}: column {column!r} should be numeric but has text "
+                f"{table[column].iloc[row]!r} at data row {row + 1}"
+            )
+        converted[column] = values.astype(np.float32)
+    return converted
 
 
 def to_category(column: pd.Series) -> pd.Series:
@@ -120,7 +128,6 @@ def join_lookup(main: pd.DataFrame, lookup: pd.DataFrame, key: str, main_source:
         if column in joined.columns:
             raise PipelineError(f"{source}: column {column!r} is also in {main_source}; rename or drop one of them")
         joined[column] = take(lookup[column].array, positions, allow_fill=True)
-    joined.attrs["sources"] = {**main.attrs.get("sources", {}), **dict.fromkeys(lookup.columns.drop(key), source)}
     return joined, coverage
 
 
@@ -133,30 +140,22 @@ def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], d
     target = data_params["target"]
     main_source = main.attrs["source"]
     check_target(main, target)
-    main.attrs["sources"] = dict.fromkeys(main.columns, main_source)
-
-    coverage = {}
-    joined = main
-    for lookup, key in lookups:
-        joined, coverage[lookup.attrs["source"]] = join_lookup(joined, lookup, key, main_source)
-        joined.attrs["source"] = main_source
-
     dropped = set(data_params.get("drop_columns") or [])
     numeric = [column for column in data_params.get("numeric_columns") or [] if column not in dropped]
     categorical = [column for column in data_params.get("categorical_columns") or [] if column not in dropped]
-    sources = joined.attrs["sources"]
-    tables = ", ".join(dict.fromkeys([main_source, *coverage]))
-    for column in numeric + categorical:
-        if column not in joined.columns:
-            raise PipelineError(f"column {column!r} (params.yaml: data) is in none of the tables: {tables}")
     if not numeric + categorical:
         raise PipelineError("params.yaml: data.numeric_columns and data.categorical_columns are both empty")
 
-    features = pd.DataFrame(index=joined.index)
-    for column in numeric:
-        view = joined[[column]]
-        view.attrs["source"] = sources.get(column, main_source)
-        features[column] = to_numeric(view, column)
+    coverage = {}
+    joined = to_numeric(main, numeric)
+    for lookup, key in lookups:
+        joined, coverage[lookup.attrs["source"]] = join_lookup(joined, to_numeric(lookup, numeric), key, main_source)
+
+    for column in numeric + categorical:
+        if column not in joined.columns:
+            tables = ", ".join([main_source, *coverage])
+            raise PipelineError(f"column {column!r} (params.yaml: data) is in none of the tables: {tables}")
+    features = joined[numeric].copy()
     for column in categorical:
         features[column] = to_category(joined[column])
 

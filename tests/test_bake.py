@@ -1,0 +1,140 @@
+"""Every meaningful combination of answers bakes a project with exactly the expected files.
+
+Fast: baking takes well under a second, so all combinations run. Installing and running the
+pipeline is in test_pipeline.py, on the default combination only.
+"""
+
+import ast
+import configparser
+import json
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import bake, combinations
+
+STAGES = ["preprocess", "train", "evaluate", "sanity_check"]
+MODULE_FILES = ["__init__.py", "common.py", "models.py", "sample_data.py", "gate.py", *(f"{s}.py" for s in STAGES)]
+PROJECT_TESTS = ["conftest.py", "test_preprocess.py", "test_train.py", "test_evaluate.py", "test_sanity_check.py",
+                 "test_gate.py"]
+LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#|cookiecutter\.")
+
+
+def expected_files(answers: dict, module: str) -> set[str]:
+    """The exact file list a project baked with `answers` must have (outside .git)."""
+    files = {
+        ".dvc/.gitignore", ".dvc/config", ".dvcignore", ".gitignore", "Makefile", "README.md", "baseline.txt",
+        "dvc.yaml", "params.yaml", "pyproject.toml", "requirements.lock",
+        *(f"src/{module}/{name}" for name in MODULE_FILES),
+        *(f"tests/{name}" for name in PROJECT_TESTS),
+    }
+    if answers.get("ci_provider", "both") in ("both", "github"):
+        files.add(".github/workflows/cml.yaml")
+    if answers.get("ci_provider", "both") in ("both", "gitlab"):
+        files.add(".gitlab-ci.yml")
+    if answers.get("open_source_license", "MIT") != "none":
+        files.add("LICENSE")
+    return files
+
+
+def project_files(project: Path) -> set[str]:
+    return {str(path.relative_to(project)) for path in project.rglob("*")
+            if path.is_file() and ".git" not in path.relative_to(project).parts[:1]}
+
+
+@pytest.fixture(params=list(combinations()))
+def baked(request, tmp_path):
+    answers = request.param
+    return answers, bake(tmp_path, **answers)
+
+
+def test_exactly_the_expected_files(baked):
+    answers, project = baked
+    assert project_files(project) == expected_files(answers, "music_recommendation")
+
+
+def test_no_unrendered_template_syntax(baked):
+    _, project = baked
+    leftovers = {
+        name: LEFTOVER_JINJA.findall((project / name).read_text())
+        for name in project_files(project)
+        if LEFTOVER_JINJA.search((project / name).read_text())
+    }
+    assert leftovers == {}
+
+
+def test_every_structured_file_parses(baked):
+    _, project = baked
+    parsers = {".yaml": yaml.safe_load, ".yml": yaml.safe_load, ".json": json.loads, ".toml": tomllib.loads,
+               ".py": ast.parse}
+    parsed = 0
+    for name in project_files(project):
+        parse = parsers.get(Path(name).suffix)
+        if parse:
+            parse((project / name).read_text())
+            parsed += 1
+    config = configparser.ConfigParser()
+    config.read_string((project / ".dvc/config").read_text())
+    assert parsed >= 15
+    assert config["core"]["remote"] == "storage"
+
+
+def test_options_reach_the_files(baked):
+    answers, project = baked
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert params["train"]["model"] == answers["model"]
+    assert params["train"]["xgboost"]["device"] == ("cuda" if answers["use_gpu"] == "yes" else "cpu")
+    assert pyproject["project"]["requires-python"] == f">={answers['python_version']}"
+    assert f'PYTHON_VERSION := {answers["python_version"]}' in (project / "Makefile").read_text()
+    if answers["open_source_license"] != "none":
+        assert {"MIT": "MIT License", "Apache-2.0": "Apache License", "BSD-3-Clause": "BSD 3-Clause License"}[
+            answers["open_source_license"]] in (project / "LICENSE").read_text()
+
+
+def test_dvc_remote_is_the_answer_or_a_folder_beside_the_project(baked):
+    answers, project = baked
+    config = configparser.ConfigParser()
+    config.read_string((project / ".dvc/config").read_text())
+    remote = config['remote "storage"']
+    if answers["dvc_remote_url"]:
+        assert remote["url"] == answers["dvc_remote_url"]
+    else:
+        assert remote["url"] == str(project.parent.resolve() / f"{project.name}-dvc-storage")
+    assert remote.get("endpointurl") == (answers.get("s3_endpoint_url") or None)
+    assert not {"access_key_id", "secret_access_key"} & set(remote)  # credentials never committed
+
+
+def test_git_is_initialised_on_main_with_everything_staged(baked):
+    _, project = baked
+    branch = subprocess.run(["git", "symbolic-ref", "--short", "HEAD"], cwd=project, capture_output=True, text=True)
+    staged = subprocess.run(["git", "diff", "--cached", "--name-only"], cwd=project, capture_output=True, text=True)
+    assert branch.stdout.strip() == "main"
+    assert set(staged.stdout.split()) == project_files(project)
+
+
+def test_derived_names_follow_the_project_name(tmp_path):
+    project = bake(tmp_path, project_name="Churn Model 2")
+    assert project.name == "churn-model-2"
+    assert (project / "src/churn_model_2/train.py").exists()
+    assert "python -m churn_model_2.train" in (project / "dvc.yaml").read_text()
+
+
+def test_quotes_in_free_text_answers_stay_valid_toml(tmp_path):
+    project = bake(tmp_path, description='Predicts "replays" \\ and more', author_name="O'Brien & Co")
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert pyproject["project"]["description"] == 'Predicts "replays" \\ and more'
+    assert pyproject["project"]["authors"] == [{"name": "O'Brien & Co"}]
+
+
+def test_lock_file_pins_every_direct_dependency(tmp_path):
+    project = bake(tmp_path)
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    wanted = pyproject["project"]["dependencies"] + pyproject["project"]["optional-dependencies"]["dev"]
+    pinned = {line.split("==")[0].lower() for line in (project / "requirements.lock").read_text().splitlines()
+              if "==" in line and not line.startswith("#")}
+    names = {re.split(r"[\[<>=]", requirement)[0].lower() for requirement in wanted}
+    assert names <= pinned, f"not pinned in requirements.lock: {names - pinned} (run make lock)"

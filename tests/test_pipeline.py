@@ -1,0 +1,146 @@
+"""One baked project, for real: make setup, make repro, the no-op rerun, the gate, make test.
+
+The default combination is set up once per session (conftest.ready_project: a real virtual
+environment from requirements.lock and real sample data) and reproduced once for this module
+(a real `dvc repro`); tests that change files work on a copy so they do not depend on each other.
+"""
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import copy_project, run, stages_run
+
+GIT_IDENTITY = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com", "GIT_COMMITTER_NAME": "Test",
+                "GIT_COMMITTER_EMAIL": "test@example.com"}
+STAGES = ["preprocess", "train", "evaluate", "sanity-check"]
+
+
+@pytest.fixture(scope="module")
+def reproduced(ready_project, tmp_path_factory):
+    """(project, output of its first `make repro`): the set-up default project, reproduced."""
+    project = copy_project(ready_project, tmp_path_factory.mktemp("pipeline"))
+    first = run(["make", "repro"], cwd=project)
+    return project, first.stdout + first.stderr
+
+
+@pytest.fixture
+def copy_of(reproduced, tmp_path):
+    return copy_project(reproduced[0], tmp_path)
+
+
+def set_baseline(project: Path, value: float) -> None:
+    text = (project / "baseline.txt").read_text()
+    (project / "baseline.txt").write_text(re.sub(r"(?m)^[0-9.]+$", f"{value:.5f}", text))
+
+
+def test_setup_made_tracked_sample_data(reproduced):
+    project, _ = reproduced
+    raw = yaml.safe_load((project / "data/raw.dvc").read_text())
+    assert raw["outs"][0]["path"] == "raw"
+    assert sorted(path.name for path in (project / "data/raw").iterdir()) == ["interactions.csv", "members.csv",
+                                                                              "songs.csv"]
+    assert "/raw" in (project / "data/.gitignore").read_text().split()
+
+
+def test_first_repro_runs_the_four_stages_and_passes_the_gate(reproduced):
+    project, output = reproduced
+    assert stages_run(output) == STAGES
+    assert "gate passed: roc_auc" in output
+    metrics = json.loads((project / "metrics.json").read_text())
+    assert set(metrics) >= {"accuracy", "f1", "roc_auc", "log_loss"}
+    assert metrics["roc_auc"] > 0.75  # the planted signal is clearly learnable
+    for plot in ("roc.csv", "precision_recall.csv", "feature_importance.csv"):
+        assert len((project / "reports/plots" / plot).read_text().splitlines()) > 5
+    assert (project / "reports/confusion_matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    sanity = json.loads((project / "reports/sanity.json").read_text())
+    assert sanity["passed"] and {check["name"] for check in sanity["checks"]} >= {
+        "probabilities_in_range", "probabilities_sum_to_one", "class_share[0]", "class_share[1]", "cv_fold_outlier"}
+
+
+def test_dvc_knows_every_metric_and_plot(reproduced):
+    project, _ = reproduced
+    shown = json.loads(run([".venv/bin/dvc", "metrics", "show", "--json"], cwd=project).stdout)
+    assert "roc_auc" in json.dumps(shown)
+    plots = run([".venv/bin/dvc", "plots", "show", "--json"], cwd=project).stdout
+    assert "roc" in plots and "precision_recall" in plots and "confusion_matrix.png" in plots
+
+
+def test_second_repro_runs_nothing(copy_of):
+    result = run(["make", "repro"], cwd=copy_of)
+    assert stages_run(result.stdout) == []
+    assert "gate passed" in result.stdout
+
+
+def test_a_train_param_change_reruns_train_and_after_but_not_preprocess(copy_of):
+    params = copy_of / "params.yaml"
+    params.write_text(params.read_text().replace("n_estimators: 200\n    max_depth: 6", "n_estimators: 150\n    max_depth: 6"))
+    result = run(["make", "repro"], cwd=copy_of)
+    assert stages_run(result.stdout) == ["train", "evaluate", "sanity-check"]
+
+
+def test_swapping_the_model_needs_no_code_change(copy_of):
+    run(["git", "commit", "--quiet", "-m", "baked and reproduced"], cwd=copy_of, env=GIT_IDENTITY)  # experiments need a commit
+    result = run([".venv/bin/dvc", "exp", "run", "-S", "train.model=random_forest"], cwd=copy_of,
+                 env={"PATH": f"{copy_of}/.venv/bin:{os.environ['PATH']}"})
+    assert stages_run(result.stdout) == ["train", "evaluate", "sanity-check"]
+    info = json.loads((copy_of / "reports/train_info.json").read_text())
+    assert info["model"] == "random_forest"
+
+
+def test_gate_fails_above_the_metric_and_passes_again_when_put_back(copy_of):
+    metric = json.loads((copy_of / "metrics.json").read_text())["roc_auc"]
+    original = (copy_of / "baseline.txt").read_text()
+    # when the baseline is raised above the model's metric
+    set_baseline(copy_of, metric + 0.05)
+    failed = run(["make", "repro"], cwd=copy_of, check=False)
+    # then make repro fails, saying which metric, by how much, and what to do, without retraining
+    assert failed.returncode != 0
+    assert stages_run(failed.stdout) == []
+    assert f"roc_auc {metric:.5f} is worse than the baseline {metric + 0.05:.5f}" in failed.stderr
+    assert "by 0.05000" in failed.stderr and "make baseline FORCE=1" in failed.stderr
+    # and when it is put back, the run passes again
+    (copy_of / "baseline.txt").write_text(original)
+    assert run(["make", "repro"], cwd=copy_of).returncode == 0
+
+
+def test_a_failed_sanity_check_fails_the_run(copy_of):
+    params = copy_of / "params.yaml"
+    params.write_text(params.read_text().replace("class_share_tolerance: 0.10", "class_share_tolerance: 0.0"))
+    failed = run(["make", "repro"], cwd=copy_of, check=False)
+    assert stages_run(failed.stdout) == ["sanity-check"]  # only the stage whose params changed
+    assert failed.returncode != 0
+    assert "sanity check class_share[0] failed" in failed.stderr
+
+
+def test_make_baseline_raises_the_floor_and_never_lowers_it_silently(copy_of):
+    metric = json.loads((copy_of / "metrics.json").read_text())["roc_auc"]
+    set_baseline(copy_of, 0.5)
+    run(["make", "baseline"], cwd=copy_of)
+    assert f"{metric:.5f}" in (copy_of / "baseline.txt").read_text()
+    assert (copy_of / "baseline.txt").read_text().startswith("#")  # comments kept
+
+    set_baseline(copy_of, 0.99)
+    refused = run(["make", "baseline"], cwd=copy_of, check=False)
+    assert refused.returncode != 0 and "only moves up" in refused.stderr
+    assert "0.99000" in (copy_of / "baseline.txt").read_text()
+
+    run(["make", "baseline", "FORCE=1"], cwd=copy_of)
+    assert f"{metric:.5f}" in (copy_of / "baseline.txt").read_text()
+
+
+def test_generated_unit_tests_and_lint_pass(copy_of):
+    tests = run(["make", "test"], cwd=copy_of)
+    assert re.search(r"\d+ passed", tests.stdout) and "failed" not in tests.stdout
+    run(["make", "lint"], cwd=copy_of)
+
+
+def test_make_help_lists_every_target_with_its_description(copy_of):
+    output = run(["make"], cwd=copy_of).stdout
+    targets = dict(re.findall(r"^  (\S+)\s+(.+)$", output, flags=re.M))
+    assert {"help", "setup", "repro", "metrics", "gate", "baseline", "test", "lint", "clean", "push", "pull",
+            "status"} <= set(targets)
+    assert all(description.strip() for description in targets.values())
