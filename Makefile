@@ -5,7 +5,7 @@ SHELL := bash
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: help test lock
+.PHONY: help demo test lock
 
 ## List the targets
 help:
@@ -19,6 +19,12 @@ $(VENV)/.installed: requirements-dev.txt
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+## Bake the default project into demo/ and run its pipeline end to end (setup, repro)
+demo: $(VENV)/.installed
+	rm -rf demo
+	cookiecutter --no-input --output-dir demo .
+	$(MAKE) -C demo/music-recommendation setup repro
 
 ## Install the test tools (Python and Node) and run the template's test-suite
 test: $(VENV)/.installed node_modules/.installed
