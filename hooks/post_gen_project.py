@@ -36,7 +36,7 @@ def set_local_remote():
     """With no remote given, use a directory beside the project so push/pull work at once.
 
     The path is absolute so that every clone on this machine shares the same storage;
-    `make remote-s3` (see the README) moves the project to S3 later.
+    `make remote URL=s3://bucket/prefix` (see the README) moves the project to S3 later.
     """
     config = PROJECT / ".dvc" / "config"
     text = config.read_text()

@@ -17,7 +17,8 @@ import yaml
 from conftest import bake, combinations
 
 STAGES = ["preprocess", "train", "evaluate", "sanity_check"]
-MODULE_FILES = ["__init__.py", "common.py", "models.py", "sample_data.py", "gate.py", *(f"{s}.py" for s in STAGES)]
+MODULE_FILES = ["__init__.py", "common.py", "models.py", "sample_data.py", "gate.py", "remote.py",
+                *(f"{s}.py" for s in STAGES)]
 PROJECT_TESTS = ["conftest.py", "test_preprocess.py", "test_train.py", "test_evaluate.py", "test_sanity_check.py",
                  "test_gate.py"]
 LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#|cookiecutter\.")

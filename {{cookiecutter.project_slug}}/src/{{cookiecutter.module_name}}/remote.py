@@ -1,0 +1,215 @@
+"""Check the DVC remote before `make push` / `make pull` / `make status` talk to it.
+
+DVC reports a closed port, a missing bucket or a wrong key as "unexpected error" with a
+one-line botocore summary (a wrong key shows as a bare "403 Forbidden"). This check asks the
+remote one cheap question first (list one object under its prefix) and, when that fails,
+names the problem and the setting that fixes it. Nothing is uploaded or changed.
+
+    python -m {{ cookiecutter.module_name }}.remote check             # before a push
+    python -m {{ cookiecutter.module_name }}.remote check --for pull  # the remote must hold data
+
+Settings come from DVC's own config (.dvc/config, then .dvc/config.local, which git ignores),
+credentials from there or from the usual AWS places (environment, AWS_PROFILE, ~/.aws).
+"""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+# botocore comes with dvc[s3]; it is imported only when the remote is on S3.
+
+# Fail in seconds, not minutes: DVC itself retries a dead endpoint for a long while.
+CONNECT_TIMEOUT_S = 5
+ATTEMPTS = 2
+
+CREDENTIAL_SOURCES = {
+    "env": "the environment (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)",
+    "explicit": "the DVC config (access_key_id / secret_access_key in .dvc/config.local)",
+    "shared-credentials-file": "~/.aws/credentials",
+    "config-file": "~/.aws/config",
+}
+
+
+class RemoteError(Exception):
+    """The remote cannot be used as configured; the message says why and what to change."""
+
+
+def default_remote() -> tuple[str, dict]:
+    """The name and settings of the default DVC remote, all config levels merged.
+
+    Settings that .dvc/config.local overrides are listed under the extra key "local_keys",
+    so that advice names the file where the wrong value really is.
+    """
+    from dvc.config import Config
+    from dvc.exceptions import DvcException
+
+    try:
+        config = Config.from_cwd()
+        local = config.load_one("local")
+    except DvcException as error:
+        raise RemoteError(f"cannot read the DVC config: {error}") from None
+    name = config["core"].get("remote")
+    if not name:
+        raise RemoteError("no default DVC remote: set one with `make remote URL=s3://bucket/prefix` (see README)")
+    if name not in config["remote"]:
+        raise RemoteError(f"the default DVC remote {name!r} is not defined in .dvc/config: run `make remote URL=...`")
+    return name, {**config["remote"][name], "local_keys": set(local.get("remote", {}).get(name, {}))}
+
+
+def check_local(name: str, settings: dict, for_pull: bool) -> str:
+    """A directory remote: it must exist to pull from, and be creatable to push to."""
+    url = urlparse(settings["url"])
+    directory = Path(url.path if url.scheme == "file" else settings["url"])
+    if for_pull and not directory.is_dir():
+        raise RemoteError(
+            f"remote {name!r} is the directory {directory}, which does not exist on this machine: "
+            "nothing has been pushed there yet, or the team's data lives elsewhere; "
+            "point the remote at it with `make remote URL=s3://bucket/prefix` (or the shared directory)"
+        )
+    existing = next(parent for parent in [directory, *directory.parents] if parent.exists())
+    if not for_pull and not os.access(existing, os.W_OK):
+        raise RemoteError(
+            f"remote {name!r}: cannot write to {existing} (needed to store {directory}): check its permissions"
+        )
+    return f"remote {name!r}: directory {directory}"
+
+
+def s3_client(settings: dict):
+    """A botocore S3 client configured as DVC configures its own (dvc-s3 reads the same keys)."""
+    import botocore.session
+    from botocore import UNSIGNED
+    from botocore.config import Config
+
+    if settings.get("credentialpath"):
+        os.environ.setdefault("AWS_SHARED_CREDENTIALS_FILE", settings["credentialpath"])
+    if settings.get("configpath"):
+        os.environ.setdefault("AWS_CONFIG_FILE", settings["configpath"])
+    session = botocore.session.Session(profile=settings.get("profile"))
+    if settings.get("access_key_id"):
+        # As in dvc-s3: keys in the DVC config win over the environment and ~/.aws.
+        session.set_credentials(
+            settings["access_key_id"], settings.get("secret_access_key"), settings.get("session_token")
+        )
+        session.get_credentials().method = "explicit"
+    config = Config(
+        connect_timeout=CONNECT_TIMEOUT_S,
+        read_timeout=CONNECT_TIMEOUT_S * 2,
+        retries={"total_max_attempts": ATTEMPTS, "mode": "standard"},
+        signature_version=UNSIGNED if settings.get("allow_anonymous_login") else None,
+    )
+    return session.create_client(
+        "s3",
+        endpoint_url=settings.get("endpointurl"),
+        region_name=settings.get("region"),
+        use_ssl=settings.get("use_ssl", True),
+        verify=settings.get("ssl_verify"),
+        config=config,
+    ), session
+
+
+def credentials_source(credentials) -> str:
+    """Which key, from where: for messages, so the user knows which setting to fix."""
+    if credentials is None:
+        return "no credentials (anonymous access)"
+    return f"key {credentials.access_key!r} from {CREDENTIAL_SOURCES.get(credentials.method, credentials.method)}"
+
+
+def check_s3(name: str, settings: dict) -> str:
+    """List at most one object under the remote's prefix; turn each failure into advice."""
+    from botocore.exceptions import (
+        ClientError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        PartialCredentialsError,
+        ProfileNotFound,
+    )
+
+    url = urlparse(settings["url"])
+    bucket, prefix = url.netloc, url.path.lstrip("/")
+    endpoint = settings.get("endpointurl") or "AWS S3"
+    where = f"remote {name!r} ({settings['url']} at {endpoint})"
+    how_to_set_keys = (
+        "export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE=<a profile in ~/.aws>, "
+        f"or keep them out of git with `dvc remote modify --local {name} access_key_id ...` "
+        f"and `dvc remote modify --local {name} secret_access_key ...`"
+    )
+    anonymous = settings.get("allow_anonymous_login")
+    try:
+        client, session = s3_client(settings)
+        credentials = None if anonymous else session.get_credentials()
+        if credentials is None and not anonymous:
+            raise RemoteError(f"{where}: no AWS credentials found: {how_to_set_keys}")
+        client.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1)
+    except ProfileNotFound as error:
+        raise RemoteError(f"{where}: {error}: set AWS_PROFILE to a profile that ~/.aws defines") from None
+    except PartialCredentialsError as error:
+        raise RemoteError(f"{where}: incomplete AWS credentials ({error}): {how_to_set_keys}") from None
+    except (EndpointConnectionError, ConnectTimeoutError):
+        raise RemoteError(
+            f"{where}: cannot reach {endpoint}: is the server running and the address right? "
+            f"Change it with `dvc remote modify {'--local ' if 'endpointurl' in settings['local_keys'] else ''}"
+            f"{name} endpointurl http(s)://host:port`"
+        ) from None
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        used = credentials_source(credentials)
+        if code == "NoSuchBucket":
+            create = f"aws s3 mb s3://{bucket}"
+            if settings.get("endpointurl"):
+                create += f" --endpoint-url {settings['endpointurl']}"
+            raise RemoteError(
+                f"{where}: bucket {bucket!r} does not exist: create it (`{create}`) "
+                "or point the remote at an existing one with `make remote URL=s3://bucket/prefix`"
+            ) from None
+        if code == "InvalidAccessKeyId":
+            raise RemoteError(f"{where}: the server does not know the {used}: fix it, or {how_to_set_keys}") from None
+        if code == "SignatureDoesNotMatch":
+            raise RemoteError(
+                f"{where}: the secret key does not match the {used}: fix AWS_SECRET_ACCESS_KEY "
+                "(or secret_access_key in .dvc/config.local, or ~/.aws/credentials)"
+            ) from None
+        if code in ("AccessDenied", "403", "Forbidden"):
+            raise RemoteError(
+                f"{where}: access denied for the {used}: it needs s3:ListBucket, s3:GetObject and "
+                f"s3:PutObject on bucket {bucket!r}; ask for them, or {how_to_set_keys}"
+            ) from None
+        message = error.response.get("Error", {}).get("Message", str(error))
+        raise RemoteError(f"{where}: the server refused with {code or 'an error'}: {message}") from None
+    return f"remote {name!r}: {settings['url']} at {endpoint}, {credentials_source(credentials)}"
+
+
+def check(for_pull: bool = False) -> str:
+    """Raise RemoteError unless the default remote answers; return a one-line description of it."""
+    name, settings = default_remote()
+    scheme = urlparse(settings["url"]).scheme
+    if scheme == "s3":
+        return check_s3(name, settings)
+    if scheme in ("", "file") or len(scheme) == 1:  # a path (a drive letter on Windows)
+        return check_local(name, settings, for_pull)
+    return f"remote {name!r}: {settings['url']} (not checked: only s3:// and directories are)"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    check_parser = commands.add_parser("check", help="check that the default DVC remote can be used")
+    check_parser.add_argument(
+        "--for",
+        dest="purpose",
+        choices=("push", "pull", "status"),
+        default="push",
+        help="pull: the remote must already hold data",
+    )
+    args = parser.parse_args(argv)
+    try:
+        print(f"ok: {check(for_pull=args.purpose == 'pull')}")
+    except RemoteError as error:
+        print(f"error: {error}", file=sys.stderr)
+        print("Nothing was sent or changed; fix the above and run the command again.", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
