@@ -106,11 +106,8 @@ def main() -> None:
         return
     verdict = current_verdict()
     if verdict.passed:
-        print(
-            f"gate passed: {verdict.metric} {verdict.value:.5f} >= baseline {verdict.baseline:.5f}"
-            if verdict.metric not in LOWER_IS_BETTER
-            else f"gate passed: {verdict.metric} {verdict.value:.5f} <= baseline {verdict.baseline:.5f}"
-        )
+        relation = "<=" if verdict.metric in LOWER_IS_BETTER else ">="
+        print(f"gate passed: {verdict.metric} {verdict.value:.5f} {relation} baseline {verdict.baseline:.5f}")
         return
     print("GATE FAILED", file=sys.stderr)
     for failure in verdict.failures:
