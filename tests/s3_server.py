@@ -3,8 +3,13 @@
 Registered as a pytest plugin by conftest.py. `s3_server` is one server per test session;
 `s3_bucket` makes a fresh, empty bucket on it for each test. DVC reaches it as an ordinary
 S3 endpoint (`endpointurl`), with dummy credentials from the environment (`s3_env`).
+
+That server accepts any credentials. `s3_iam_server` is a second one that checks them as
+AWS does (moto's IAM mode): only the key it issued is accepted, so a wrong key or secret
+is refused with InvalidAccessKeyId or SignatureDoesNotMatch.
 """
 
+import json
 import sys
 import shutil
 import socket
@@ -12,6 +17,7 @@ import subprocess
 import time
 import urllib.request
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,16 +29,24 @@ CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
+IAM_BUCKET = "checked"
 
 
 @dataclass
 class S3Server:
     endpoint: str
     process: subprocess.Popen
+    # The key this server accepts (any key, unless it checks credentials).
+    access_key_id: str = CREDENTIALS["AWS_ACCESS_KEY_ID"]
+    secret_access_key: str = CREDENTIALS["AWS_SECRET_ACCESS_KEY"]
 
-    def client(self):
-        return boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1",
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+    def client(self, service: str = "s3"):
+        return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
+                            aws_access_key_id=self.access_key_id, aws_secret_access_key=self.secret_access_key)
+
+    def env(self) -> dict:
+        """Environment variables that give DVC this server's accepted key."""
+        return {**CREDENTIALS, "AWS_ACCESS_KEY_ID": self.access_key_id, "AWS_SECRET_ACCESS_KEY": self.secret_access_key}
 
     def keys(self, bucket: str) -> list[str]:
         pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=bucket)
@@ -45,8 +59,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def s3_server(tmp_path_factory) -> S3Server:
+@contextmanager
+def moto_server(tmp_path_factory):
+    """Start moto_server on a free loopback port; stop it on exit."""
     executable = shutil.which("moto_server") or str(Path(sys.executable).with_name("moto_server"))
     port = free_port()
     log = open(tmp_path_factory.mktemp("moto") / "moto.log", "w")
@@ -62,10 +77,39 @@ def s3_server(tmp_path_factory) -> S3Server:
                 process.kill()
                 pytest.fail(f"moto_server did not start on {endpoint}; see {log.name}")
             time.sleep(0.2)
-    yield S3Server(endpoint, process)
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    try:
+        yield S3Server(endpoint, process)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory) -> S3Server:
+    with moto_server(tmp_path_factory) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def s3_iam_server(tmp_path_factory) -> S3Server:
+    """A server that accepts only the key it issued; it holds one bucket, IAM_BUCKET.
+
+    moto checks signatures once its count of unauthenticated requests reaches the limit
+    set through /moto-api/reset-auth; the user, key and bucket are made before that.
+    """
+    with moto_server(tmp_path_factory) as server:
+        iam = server.client("iam")
+        iam.create_user(UserName="dvc")
+        allow_s3 = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+        iam.put_user_policy(UserName="dvc", PolicyName="s3", PolicyDocument=json.dumps(allow_s3))
+        key = iam.create_access_key(UserName="dvc")["AccessKey"]
+        server.client().create_bucket(Bucket=IAM_BUCKET)
+        request = urllib.request.Request(f"{server.endpoint}/moto-api/reset-auth", data=b"0", method="POST",
+                                         headers={"Content-Type": "text/plain"})
+        urllib.request.urlopen(request, timeout=10)  # noqa: S310 (loopback only)
+        server.access_key_id, server.secret_access_key = key["AccessKeyId"], key["SecretAccessKey"]
+        yield server
 
 
 @pytest.fixture
