@@ -20,6 +20,8 @@ def unused_paths(answers):
         yield ".gitlab-ci.yml"
     if answers["ci_provider"] == "gitlab":
         yield ".github"
+    if answers["use_gpu"] == "no":
+        yield ".github/actionlint.yaml"  # it only declares the self-hosted GPU runners' label
     if answers["open_source_license"] == "none":
         yield "LICENSE"
 
