@@ -100,7 +100,7 @@ def test_dvc_remote_is_the_answer_or_a_folder_beside_the_project(baked):
     answers, project = baked
     config = configparser.ConfigParser()
     config.read_string((project / ".dvc/config").read_text())
-    remote = config['remote "storage"']
+    remote = config["'remote \"storage\"'"]  # DVC quotes the section name
     if answers["dvc_remote_url"]:
         assert remote["url"] == answers["dvc_remote_url"]
     else:

@@ -192,10 +192,6 @@ def test_local_default_round_trip_gives_the_teammate_identical_data_and_model(lo
     assert stored_objects(storage) == cached_objects(local_project.path)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "DVC saves no run cache for a stage with a `cache: false` out that is neither a metric nor a plot, "
-    "and every stage in dvc.yaml has one (reports/*.json, classification_report.txt), so "
-    "`dvc push --run-cache` has nothing to send. Passes once those outs are metrics/plots or cached."))
 def test_pipeline_runs_are_saved_to_the_run_cache_for_push(s3_project):
     # given a project whose pipeline has run
     # then each stage's run is in the run cache, which `make push` sends along
