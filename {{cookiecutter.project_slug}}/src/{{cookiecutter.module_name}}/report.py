@@ -17,6 +17,7 @@ import io
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -175,7 +176,19 @@ def data_section(base_rev: str | None, base_label: str) -> list[str]:
         lines.append(f"| {label} | {_cell(old)} | {_cell(value)} | {change} |")
     if base is None and base_rev is not None:
         lines += ["", f"_{base_label} has no {DATA_PROFILE_FILE} yet: only this branch's figures are shown._"]
+    elif base is not None:
+        lines += other_profile_changes(base_rev)
     return lines
+
+
+def other_profile_changes(base_rev: str) -> list[str]:
+    """What else in the data profile (missing values, join coverage) changed, as `dvc metrics diff` sees it."""
+    succeeded, output = dvc("metrics", "diff", base_rev, "--md", "--targets", str(DATA_PROFILE_FILE))
+    rows = [line for line in output.splitlines() if line.startswith("|")] if succeeded else []
+    changed = [row for row in rows[2:] if not re.match(r"\|[^|]*\|\s*(rows|class_balance)\.", row)]
+    if not changed:
+        return []
+    return ["", f"Other changes in {DATA_PROFILE_FILE}:", "", *rows[:2], *changed]
 
 
 def sanity_section() -> list[str]:
@@ -360,7 +373,7 @@ def build_report(base: str, out: Path, images_at: str | None = None) -> Path:
         gate_section(base_rev, base_label),
         diff_section(
             "Metrics",
-            ["metrics", "diff", base_rev or "", "--all", "--md", "--precision", "5"],
+            ["metrics", "diff", base_rev or "", "--all", "--md", "--precision", "5", "--targets", str(METRICS_FILE)],
             base_rev,
             f"No metrics to compare (is {METRICS_FILE} there?).",
         ),
