@@ -160,7 +160,8 @@ def test_pull_request_trains_reports_comments_then_gates(published, tmp_path):
     assert comment["argv"] == ["comment", "create", "--pr", "--no-publish", "cml-report/report.md"]
     report = (record / "1" / "report.md").read_text()
     assert "## Gate: ✅ passed" in report
-    assert "| metrics.json | roc_auc " in report and "origin/main" in report and "workspace" in report
+    assert re.search(r"\| Path +\| Metric +\| origin/main +\| workspace +\| Change", report)
+    assert re.search(r"\| metrics\.json +\| roc_auc +\| 0\.\d+ +\| 0\.\d+ ", report)
     assert re.search(r"\| train\.xgboost\.n_estimators +\| 200 +\| 120 ", report)
     assert "https://github.example/acme/music-recommendation/actions/runs/4242" in report
     assert "![" not in report

@@ -6,8 +6,9 @@ executor, each job in a fresh copy of a shallow clone, as a runner would), again
 on the moto S3 server, with a `cml` stub on PATH that records the comment (tests/tools/cml).
 The jobs reuse this machine's uv cache, as a runner's cache would be.
 
-Wall time of the merge request pipelines (the figures in the README):
-    pytest -s tests/test_ci_gitlab.py -k "param_change or readme"
+Wall time of the merge request pipelines (printed with -s; main's sample data has 6,000 rows
+here, CI_SAMPLE_ROWS=20000 gives the project's default size):
+    CI_SAMPLE_ROWS=20000 pytest -s tests/test_ci_gitlab.py -k "param_change or readme"
 """
 
 import json
@@ -137,7 +138,7 @@ def test_param_change_is_trained_reported_and_gated(published, tmp_path):
     report = pipeline.posted_report()
     assert "## Gate: ✅ passed" in report
     assert re.search(r"\| Path +\| Metric +\| origin/main +\| workspace +\| Change", report)
-    assert re.search(r"\| metrics\.json \| roc_auc +\| 0\.\d+ +\| 0\.\d+ ", report)
+    assert re.search(r"\| metrics\.json +\| roc_auc +\| 0\.\d+ +\| 0\.\d+ ", report)
     assert re.search(r"\| train\.xgboost\.max_depth +\| 6 +\| 4 ", report)
     for image in ("confusion_matrix.png", "roc.png", "precision_recall.png", "feature_importance.png"):
         assert f"]({image})" in report and (pipeline.record / "1" / image).stat().st_size > 0
