@@ -1,9 +1,11 @@
 """The gate: baseline.txt is a floor that only moves up, and failed sanity checks fail the run."""
 
+import json
+
 import pytest
 
 from {{ cookiecutter.module_name }}.common import PipelineError
-from {{ cookiecutter.module_name }}.gate import evaluate_gate, read_baseline, write_baseline
+from {{ cookiecutter.module_name }}.gate import evaluate_gate, raise_baseline, read_baseline, write_baseline
 
 SANE = {"checks": [{"name": "probabilities_in_range", "value": 0.0, "threshold": 0.0, "passed": True, "detail": ""}]}
 
@@ -62,3 +64,36 @@ def test_failed_sanity_check_fails_the_gate_even_with_a_good_metric():
 def test_unknown_gate_metric_is_an_error():
     with pytest.raises(PipelineError, match="gate.metric 'auc'"):
         evaluate_gate({"roc_auc": 0.9}, SANE, 0.8, "auc")
+
+
+@pytest.fixture
+def results(tmp_path, monkeypatch):
+    """A project folder holding a run's results: roc_auc 0.8, sanity checks as the test sets them."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "params.yaml").write_text("gate:\n  metric: roc_auc\n")
+    (tmp_path / "metrics.json").write_text(json.dumps({"roc_auc": 0.8}))
+    (tmp_path / "reports").mkdir()
+
+    def write_sanity(passed: bool):
+        check = {"name": "cv_fold_outlier", "value": 0.2, "threshold": 0.05, "passed": passed, "detail": "fold 2"}
+        (tmp_path / "reports/sanity.json").write_text(json.dumps({"passed": passed, "checks": [check]}))
+
+    write_sanity(True)
+    return tmp_path, write_sanity
+
+
+def test_make_baseline_creates_a_missing_baseline_file(results):
+    folder, _ = results
+    raise_baseline(force=False)
+    assert read_baseline(folder / "baseline.txt") == 0.8
+
+
+def test_make_baseline_refuses_a_model_that_fails_a_sanity_check(results):
+    folder, write_sanity = results
+    (folder / "baseline.txt").write_text("0.7\n")
+    write_sanity(False)
+    with pytest.raises(PipelineError, match="fails a sanity check does not set the floor"):
+        raise_baseline(force=False)
+    assert read_baseline(folder / "baseline.txt") == 0.7
+    raise_baseline(force=True)
+    assert read_baseline(folder / "baseline.txt") == 0.8

@@ -45,6 +45,11 @@ BAD_DATA = {  # id: (table changed, change, expected message)
         lambda t: t.assign(target=t["target"].where(t.index != 5)),
         "interactions.csv: column 'target' has 1 missing label(s), first at data row 6",
     ),
+    "one-row-class": (
+        "main",
+        lambda t: t.assign(target=t["target"].where(t.index != 7, 2)),
+        "interactions.csv: column 'target' has only one row of class '2'",
+    ),
     "single-class": ("main", lambda t: t.assign(target=1), "interactions.csv: column 'target' has a single class"),
     "text-in-numeric": (
         "members",

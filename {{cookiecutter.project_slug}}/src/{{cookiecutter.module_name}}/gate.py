@@ -8,6 +8,7 @@ Not a DVC stage on purpose: it reads only small files, so it runs after every `d
 """
 
 import argparse
+import math
 import re
 import sys
 from dataclasses import dataclass, field
@@ -24,7 +25,12 @@ class Verdict:
     metric: str
     value: float
     baseline: float
-    failures: list[str] = field(default_factory=list)
+    metric_failure: str | None = None
+    sanity_failures: list[str] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[str]:
+        return ([self.metric_failure] if self.metric_failure else []) + self.sanity_failures
 
     @property
     def passed(self) -> bool:
@@ -57,30 +63,43 @@ def evaluate_gate(metrics: dict, sanity: dict, baseline: float, metric: str) -> 
     verdict = Verdict(metric, value, baseline)
     worse = value > baseline if metric in LOWER_IS_BETTER else value < baseline
     if worse:
-        verdict.failures.append(
+        verdict.metric_failure = (
             f"{metric} {value:.5f} is worse than the baseline {baseline:.5f} in {BASELINE_FILE} "
             f"(by {abs(value - baseline):.5f}). Improve the model (params.yaml: train), or, if the drop is "
             f"intended and reviewed, lower the floor explicitly: make baseline FORCE=1"
         )
     for check in sanity["checks"]:
         if not check["passed"]:
-            verdict.failures.append(
+            verdict.sanity_failures.append(
                 f"sanity check {check['name']} failed: value {check['value']} vs threshold {check['threshold']} "
                 f"({check['detail']}). See {SANITY_FILE}; thresholds are in params.yaml (sanity)"
             )
     return verdict
 
 
-def current_verdict() -> Verdict:
+def current_verdict(baseline: float | None = None) -> Verdict:
+    """The gate on the pipeline's current results, against baseline.txt unless `baseline` is given."""
     metric = load_params()["gate"]["metric"]
     for path in (METRICS_FILE, SANITY_FILE):
         if not path.exists():
             raise PipelineError(f"{path} is missing: run the pipeline first (make repro)")
-    return evaluate_gate(read_json(METRICS_FILE), read_json(SANITY_FILE), read_baseline(), metric)
+    floor = read_baseline() if baseline is None else baseline
+    return evaluate_gate(read_json(METRICS_FILE), read_json(SANITY_FILE), floor, metric)
 
 
 def raise_baseline(force: bool) -> None:
-    verdict = current_verdict()
+    """The ratchet: set baseline.txt to the current metric if that is better (or if forced)."""
+    # With no baseline.txt yet, this sets the first floor: there is nothing to compare with.
+    verdict = current_verdict(baseline=None if BASELINE_FILE.exists() else math.nan)
+    if verdict.sanity_failures and not force:
+        raise PipelineError(
+            f"a model that fails a sanity check does not set the floor: {verdict.sanity_failures[0]}. "
+            "Fix the model, or override on purpose: make baseline FORCE=1"
+        )
+    if math.isnan(verdict.baseline):
+        write_baseline(verdict.value)
+        print(f"baseline: created {BASELINE_FILE} with {verdict.metric} {verdict.value:.5f}; commit it")
+        return
     better = verdict.value < verdict.baseline if verdict.metric in LOWER_IS_BETTER else verdict.value > verdict.baseline
     if verdict.value == verdict.baseline:
         print(f"baseline: {verdict.metric} {verdict.value:.5f} already equals {BASELINE_FILE}; nothing to do")

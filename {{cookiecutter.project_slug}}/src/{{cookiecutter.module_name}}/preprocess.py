@@ -163,6 +163,13 @@ def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], d
     classes = list(labels.cat.categories)
     features[target] = labels.cat.codes.astype(np.int32)
 
+    counts = labels.value_counts()
+    if (counts < 2).any():
+        rare = counts[counts < 2].index[0]
+        raise PipelineError(
+            f"{main_source}: column {target!r} has only one row of class {rare!r}; a stratified train/test "
+            "split needs at least two per class: add rows, merge the class into another, or drop it"
+        )
     train, test = train_test_split(
         features,
         test_size=split_params["test_size"],
