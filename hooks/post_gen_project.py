@@ -34,17 +34,23 @@ def remove(relative):
         path.unlink()
 
 
-def set_local_remote():
-    """With no remote given, use a directory beside the project so push/pull work at once.
+def set_directory_remote():
+    """Write a directory remote into .dvc/config as an absolute path.
 
-    The path is absolute so that every clone on this machine shares the same storage;
-    `make remote URL=s3://bucket/prefix` (see the README) moves the project to S3 later.
+    With no remote given, the directory sits beside the project, so push/pull work at once;
+    `make remote URL=s3://bucket/prefix` (see the README) moves the project to S3 later. A
+    relative answer is taken relative to the project, not to .dvc/ (where DVC would resolve it,
+    putting the storage inside the repository). Absolute, every clone on this machine shares it.
     """
+    answer = ANSWERS["dvc_remote_url"].strip()
+    if answer.startswith("s3://"):
+        return
+    storage = Path(answer).expanduser() if answer else PROJECT.parent / f"{PROJECT.name}-dvc-storage"
+    storage = (PROJECT / storage).resolve()  # an absolute answer stays as it is
     config = PROJECT / ".dvc" / "config"
     text = config.read_text()
-    if LOCAL_REMOTE_PLACEHOLDER in text:
-        storage = PROJECT.parent / f"{PROJECT.name}-dvc-storage"
-        config.write_text(text.replace(LOCAL_REMOTE_PLACEHOLDER, str(storage.resolve())))
+    url_line = f"    url = {answer or LOCAL_REMOTE_PLACEHOLDER}\n"
+    config.write_text(text.replace(url_line, f"    url = {storage}\n"))
 
 
 def init_git():
@@ -60,7 +66,7 @@ def init_git():
 def main():
     for relative in unused_paths(ANSWERS):
         remove(relative)
-    set_local_remote()
+    set_directory_remote()
     init_git()
     print(f"\nCreated {PROJECT.name}. Next:\n  cd {PROJECT.name}\n  make setup   # environment, sample data\n  make repro   # train, evaluate, check, gate\n")
 

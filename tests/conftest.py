@@ -46,29 +46,31 @@ def stages_run(output: str) -> list[str]:
 # --- Option combinations ------------------------------------------------------------------
 # The options that change which files exist are multiplied; the others, which only change
 # file contents, are cycled alongside so each value is still baked at least once.
-STRUCTURAL = {"ci_provider": ["both", "github", "gitlab"], "use_gpu": ["no", "yes"], "open_source_license": ["MIT", "none"]}
+STRUCTURAL = {"ci_provider": ["both", "github", "gitlab"], "use_gpu": ["no", "yes"], "license": ["a license", "none"]}
 CYCLED = {
-    "model": ["xgboost", "random_forest"],
+    # Period 4, not 2: the license axis alternates every combination, and a period-2 cycle
+    # would bake xgboost only with a license and random_forest only without.
+    "model": ["xgboost", "random_forest", "random_forest", "xgboost"],
     "python_version": ["3.11", "3.12", "3.13"],
     "open_source_license": ["MIT", "Apache-2.0", "BSD-3-Clause"],
-    "dvc_remote_url": ["", "s3://team-models/music", "/srv/dvc-storage"],
+    "dvc_remote_url": ["", "s3://team-models/music", "/srv/dvc-storage", "../shared-storage"],
 }
 
 
 def combinations():
     """Yield pytest.param(answers) for every combination worth baking, with readable ids."""
-    cycled = [itertools.cycle(values) for values in CYCLED.values()]
-    for structural in itertools.product(*STRUCTURAL.values()):
-        answers = dict(zip(STRUCTURAL, structural, strict=True))
-        extra = dict(zip(CYCLED, (next(values) for values in cycled), strict=True))
-        if answers["open_source_license"] == "none":
-            extra.pop("open_source_license")
-        answers = extra | answers
+    cycled = {name: itertools.cycle(values) for name, values in CYCLED.items()}
+    for ci_provider, use_gpu, license_kind in itertools.product(*STRUCTURAL.values()):
+        answers = {name: next(values) for name, values in cycled.items()}
+        answers |= {"ci_provider": ci_provider, "use_gpu": use_gpu}
+        if license_kind == "none":
+            answers["open_source_license"] = "none"
         if answers["dvc_remote_url"].startswith("s3://"):
             answers["s3_endpoint_url"] = "http://127.0.0.1:9000"
-        remote = "s3" if answers["dvc_remote_url"].startswith("s3://") else ("dir" if answers["dvc_remote_url"] else "local-default")
-        test_id = "-".join([answers["ci_provider"], answers["model"], "gpu" if answers["use_gpu"] == "yes" else "cpu",
-                            f"py{answers['python_version']}", answers["open_source_license"], remote])
+        remote = answers["dvc_remote_url"]
+        remote_kind = "s3" if remote.startswith("s3://") else "dir" if remote.startswith("/") else "rel-dir" if remote else "local-default"
+        test_id = "-".join([ci_provider, answers["model"], "gpu" if use_gpu == "yes" else "cpu",
+                            f"py{answers['python_version']}", answers["open_source_license"], remote_kind])
         yield pytest.param(answers, id=test_id)
 
 

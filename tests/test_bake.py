@@ -103,8 +103,11 @@ def test_dvc_remote_is_the_answer_or_a_folder_beside_the_project(baked):
     config = configparser.ConfigParser()
     config.read_string((project / ".dvc/config").read_text())
     remote = config["'remote \"storage\"'"]  # DVC quotes the section name
-    if answers["dvc_remote_url"]:
-        assert remote["url"] == answers["dvc_remote_url"]
+    answer = answers["dvc_remote_url"]
+    if answer.startswith(("s3://", "/")):
+        assert remote["url"] == answer
+    elif answer:  # relative to the project (DVC would resolve it from .dvc/, inside the repository)
+        assert remote["url"] == str((project / answer).resolve())
     else:
         assert remote["url"] == str(project.parent.resolve() / f"{project.name}-dvc-storage")
     assert remote.get("endpointurl") == (answers.get("s3_endpoint_url") or None)

@@ -81,12 +81,15 @@ def test_every_problem_is_reported_at_once(tmp_path):
 def test_an_existing_directory_is_not_removed_by_a_refused_answer(tmp_path):
     # given a project baked earlier
     project = bake(tmp_path)
-    before = sorted(path.name for path in project.iterdir())
-    # when the same slug is baked again with a bad answer
-    result = bake_cli(tmp_path, {"model": "svm"})
-    # then it is refused and the earlier project is untouched
+    (project / "params.yaml").write_text("edited by the user\n")
+    before = {path.name: path.read_bytes() for path in project.iterdir() if path.is_file()}
+    # when the same slug is baked over it (--overwrite-if-exists) with an answer the hook refuses
+    arguments = [*COOKIECUTTER, "--overwrite-if-exists", "--output-dir", str(tmp_path), str(TEMPLATE), "gpu_runner_tag=a b"]
+    result = subprocess.run(arguments, capture_output=True, text=True)
+    # then it is refused by the hook, and the earlier project is neither removed nor changed
     assert result.returncode != 0
-    assert sorted(path.name for path in project.iterdir()) == before
+    assert hook_errors(result.stderr)[0].startswith("ERROR: gpu_runner_tag ")
+    assert {path.name: path.read_bytes() for path in project.iterdir() if path.is_file()} == before
 
 
 @pytest.mark.parametrize(
