@@ -85,8 +85,9 @@ def to_numeric(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     converted = table.copy()
     converted.attrs = table.attrs
     for column in (name for name in columns if name in table.columns):
-        values = pd.to_numeric(table[column], errors="coerce")
-        bad = (values.isna() & table[column].notna()).to_numpy()
+        # As a NumPy array: on pyarrow-backed text, coerced failures are NaN, which isna() does not see.
+        values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = np.isnan(values) & table[column].notna().to_numpy()
         if bad.any():
             row = int(np.argmax(bad))
             raise PipelineError(
