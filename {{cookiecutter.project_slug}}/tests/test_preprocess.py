@@ -108,3 +108,14 @@ def test_read_table_refuses_shards_with_different_columns(tmp_path):
     (tmp_path / "2.csv").write_text("b,target\n1,0\n")
     with pytest.raises(PipelineError, match="2.csv: columns"):
         read_table(tmp_path)
+
+
+def test_text_in_a_numeric_column_of_a_csv_file_is_refused(tables, tmp_path):
+    # read from a real file: pyarrow-backed columns treat failed conversions differently from NumPy
+    main, [(members, key), songs] = tables
+    members.assign(age=members["age"].astype(object).where(members.index != 2, "old")).to_csv(
+        tmp_path / "members.csv", index=False
+    )
+    from_file = read_table(tmp_path / "members.csv")
+    with pytest.raises(PipelineError, match="members.csv: column 'age' should be numeric but has text 'old'"):
+        build_dataset(main, [(from_file, key), songs], DATA_PARAMS, SPLIT_PARAMS)
