@@ -19,8 +19,11 @@ step() {  # step NAME COMMAND...: run it, print its wall time
 step bake cookiecutter --no-input --output-dir "$work" "$here" "$@"
 project=$(find "$work" -mindepth 1 -maxdepth 1 -type d | head -1)
 cd "$project"
+export PATH="$project/.venv/bin:$PATH"  # as an activated environment (or the Makefile) does
 step "make setup" make setup
 step "dvc repro" .venv/bin/dvc repro
 step "dvc repro (no-op)" .venv/bin/dvc repro
 grep -q "Running stage" "$work/dvc repro (no-op).log" && echo "warning: the second dvc repro ran a stage" || true
-echo "(uv: $(command -v uv || echo 'not found, pip used'); $(nproc) cores)"
+installer=pip
+[ -n "${UV-$(command -v uv)}" ] && installer="uv (${UV:-$(command -v uv)})"
+echo "(make setup installed with $installer; $(nproc) cores; UV= forces pip)"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import copy_project, run, stages_run
+from conftest import bake, copy_project, run, stages_run
 
 GIT_IDENTITY = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com", "GIT_COMMITTER_NAME": "Test",
                 "GIT_COMMITTER_EMAIL": "test@example.com"}
@@ -144,3 +144,16 @@ def test_make_help_lists_every_target_with_its_description(copy_of):
     assert {"help", "setup", "repro", "metrics", "gate", "baseline", "test", "lint", "clean", "push", "pull",
             "status"} <= set(targets)
     assert all(description.strip() for description in targets.values())
+
+
+def test_setup_works_with_pip_alone(tmp_path):
+    # given a machine without uv (UV empty makes the Makefile take its pip branch)
+    project = bake(tmp_path)
+    # when the project is set up
+    result = run(["make", "setup", "UV="], cwd=project)
+    # then pip installed the pinned stack and the project, and made the sample data
+    assert "-m pip install" in result.stdout and "uv pip" not in result.stdout
+    versions = run([".venv/bin/python", "-c", "import dvc, xgboost, music_recommendation; print(xgboost.__version__)"],
+                   cwd=project)
+    assert f"xgboost=={versions.stdout.strip()}" in (project / "requirements.lock").read_text()
+    assert (project / "data/raw.dvc").exists()
