@@ -6,6 +6,7 @@ No stage imports another stage; each imports this module (and models.py) only.
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -98,6 +99,17 @@ def _to_builtin(value):
     if isinstance(value, np.generic):
         return value.item()
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def gpu_name() -> str | None:
+    """The first NVIDIA GPU's name, if nvidia-smi can see one."""
+    if shutil.which("nvidia-smi") is None:
+        return None
+    result = subprocess.run(
+        ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True, text=True, check=False
+    )
+    names = result.stdout.strip().splitlines()
+    return names[0].strip() if result.returncode == 0 and names else None
 
 
 def load_split(path: Path, schema: dict) -> tuple[pd.DataFrame, np.ndarray]:

@@ -18,7 +18,6 @@ import json
 import os
 import platform
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +40,7 @@ from .common import (  # noqa: E402
     SANITY_FILE,
     TRAIN_INFO_FILE,
     PipelineError,
+    gpu_name,
     load_params,
     read_json,
     run,
@@ -258,16 +258,6 @@ def runner_description() -> str:
     else:
         where = f"{platform.node()} (not in CI)"
     return f"{where}; {platform.platform()}; GPU: {gpu_name() or 'none'}"
-
-
-def gpu_name() -> str | None:
-    if shutil.which("nvidia-smi") is None:
-        return None
-    result = subprocess.run(
-        ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True, text=True, check=False
-    )
-    names = result.stdout.strip().splitlines()
-    return names[0].strip() if result.returncode == 0 and names else None
 
 
 # --- Plots ------------------------------------------------------------------------------

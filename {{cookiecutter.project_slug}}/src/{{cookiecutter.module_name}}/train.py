@@ -7,8 +7,6 @@ package versions) for the CI report. Swap or tune the model in params.yaml, no c
 
 import json
 import platform
-import shutil
-import subprocess
 import time
 from importlib.metadata import PackageNotFoundError, version
 
@@ -20,6 +18,7 @@ from .common import (
     TRAIN_FILE,
     TRAIN_INFO_FILE,
     atomic_path,
+    gpu_name,
     load_params,
     load_split,
     read_json,
@@ -42,17 +41,6 @@ def installed_version(package: str) -> str | None:
         return version(package)
     except PackageNotFoundError:  # e.g. the stage run outside the project's environment
         return None
-
-
-def gpu_name() -> str | None:
-    """The first NVIDIA GPU's name, if nvidia-smi can see one."""
-    if shutil.which("nvidia-smi") is None:
-        return None
-    result = subprocess.run(
-        ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True, text=True, check=False
-    )
-    names = result.stdout.strip().splitlines()
-    return names[0].strip() if result.returncode == 0 and names else None
 
 
 def training_device(model) -> str:
