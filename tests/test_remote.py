@@ -10,7 +10,6 @@ per module (`s3_project`, `local_project`); the fault tests work on copies of th
 
 import http.client
 import os
-import shutil
 import signal
 import subprocess
 import threading
@@ -23,7 +22,7 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
-from conftest import bake, run, stages_run
+from conftest import bake, copy_project, run, stages_run
 from s3_server import CREDENTIALS, IAM_BUCKET, free_port
 
 STAGES = ["preprocess", "train", "evaluate", "sanity-check"]
@@ -63,13 +62,6 @@ def publish_and_clone(project: Path, workdir: Path) -> Path:
     teammate = workdir / "teammate" / project.name
     run(["git", "clone", "--quiet", "--branch", "main", str(shared), str(teammate)], cwd=workdir)
     return teammate
-
-
-def copy_project(project: Path, destination: Path) -> Path:
-    """A private copy sharing the original's .venv (read only; the package is identical)."""
-    shutil.copytree(project, destination, symlinks=True, ignore=shutil.ignore_patterns(".venv"))
-    (destination / ".venv").symlink_to(project / ".venv")
-    return destination
 
 
 def set_local_config(project: Path, **settings: str) -> None:
@@ -148,7 +140,7 @@ def local_project(tmp_path_factory) -> Project:
 
 @pytest.fixture
 def s3_copy(s3_project, tmp_path) -> Project:
-    return Project(copy_project(s3_project.path, tmp_path / s3_project.path.name), dict(s3_project.env),
+    return Project(copy_project(s3_project.path, tmp_path), dict(s3_project.env),
                    s3_project.remote)
 
 
@@ -221,7 +213,7 @@ def test_pipeline_runs_are_saved_to_the_run_cache_for_push(s3_project):
 # --- Moving the remote --------------------------------------------------------------------
 def test_make_remote_moves_the_project_to_s3_and_back(local_project, s3_server, tmp_path):
     # given a project on the local default remote, and an empty bucket
-    project = copy_project(local_project.path, tmp_path / local_project.path.name)
+    project = copy_project(local_project.path, tmp_path)
     bucket = new_bucket(s3_server)
     # when it is moved to S3 with one command
     run(["make", "remote", f"URL=s3://{bucket}/moved", f"ENDPOINT={s3_server.endpoint}"], cwd=project)
@@ -366,7 +358,7 @@ def test_bad_credentials_are_named_with_the_variable_to_fix(s3_copy, s3_iam_serv
 
 def test_pull_from_a_directory_remote_that_does_not_exist_says_so(local_project, tmp_path):
     # given a project whose remote directory does not exist on this machine
-    project = copy_project(local_project.path, tmp_path / local_project.path.name)
+    project = copy_project(local_project.path, tmp_path)
     set_local_config(project, url=str(tmp_path / "elsewhere"))
     # when pulling
     pull = run(["make", "pull"], cwd=project, check=False)
