@@ -11,7 +11,6 @@ from pathlib import Path
 
 ANSWERS = json.loads(r"""{{ cookiecutter | jsonify }}""")
 PROJECT = Path.cwd()
-LOCAL_REMOTE_PLACEHOLDER = "__LOCAL_REMOTE__"
 
 
 def unused_paths(answers):
@@ -48,9 +47,11 @@ def set_directory_remote():
     storage = Path(answer).expanduser() if answer else PROJECT.parent / f"{PROJECT.name}-dvc-storage"
     storage = (PROJECT / storage).resolve()  # an absolute answer stays as it is
     config = PROJECT / ".dvc" / "config"
-    text = config.read_text()
-    url_line = f"    url = {answer or LOCAL_REMOTE_PLACEHOLDER}\n"
-    config.write_text(text.replace(url_line, f"    url = {storage}\n"))
+    lines = config.read_text().splitlines(keepends=True)
+    # The template wrote the one `url = ...` line; the pre-generation hook refused a path with
+    # both kinds of quote, so one of them can quote this value (configobj has no escapes).
+    quote = '"' if '"' not in str(storage) else "'"
+    config.write_text("".join(f"    url = {quote}{storage}{quote}\n" if line.startswith("    url = ") else line for line in lines))
 
 
 def init_git():

@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
-from conftest import bake, copy_project, run, stages_run
+from conftest import bake, copy_project, dvc_config, run, stages_run
 from s3_server import CREDENTIALS, IAM_BUCKET, free_port
 
 STAGES = ["preprocess", "train", "evaluate", "sanity-check"]
@@ -177,9 +177,9 @@ def teammate_round_trip(owner: Project, workdir: Path) -> dict:
 def test_s3_round_trip_gives_the_teammate_identical_data_and_model(s3_project, s3_server, tmp_path):
     # given a project whose .dvc/config names the S3 remote and its endpoint, and no credentials
     config = (s3_project.path / ".dvc" / "config").read_text()
-    url = next(line.split("=", 1)[1].strip() for line in config.splitlines() if line.strip().startswith("url"))
-    bucket, prefix = urlparse(url).netloc, urlparse(url).path.strip("/")
-    assert f"endpointurl = {s3_server.endpoint}" in config
+    remote = dvc_config(s3_project.path)['remote "storage"']
+    bucket, prefix = urlparse(remote["url"]).netloc, urlparse(remote["url"]).path.strip("/")
+    assert remote["endpointurl"] == s3_server.endpoint
     assert "secret" not in config.lower() and CREDENTIALS["AWS_ACCESS_KEY_ID"] not in config
     assert s3_server.keys(bucket) == []
     # when the owner pushes and a teammate clones and pulls; then see teammate_round_trip
@@ -195,7 +195,7 @@ def test_s3_round_trip_gives_the_teammate_identical_data_and_model(s3_project, s
 def test_local_default_round_trip_gives_the_teammate_identical_data_and_model(local_project, tmp_path):
     # given a project baked without a remote: its remote is a directory beside it, not yet made
     storage = (local_project.path.parent / f"{local_project.path.name}-dvc-storage").resolve()
-    assert f"url = {storage}" in (local_project.path / ".dvc" / "config").read_text()
+    assert dvc_config(local_project.path)['remote "storage"']["url"] == str(storage)
     assert not storage.exists()
     # when the owner pushes and a teammate clones elsewhere and pulls; then see teammate_round_trip
     teammate_round_trip(local_project, tmp_path)
@@ -219,7 +219,8 @@ def test_make_remote_moves_the_project_to_s3_and_back(local_project, s3_server, 
     run(["make", "remote", f"URL=s3://{bucket}/moved", f"ENDPOINT={s3_server.endpoint}"], cwd=project)
     # then .dvc/config names the bucket and endpoint, and no credentials
     config = (project / ".dvc" / "config").read_text()
-    assert f"url = s3://{bucket}/moved" in config and f"endpointurl = {s3_server.endpoint}" in config
+    remote = dvc_config(project)['remote "storage"']
+    assert remote["url"] == f"s3://{bucket}/moved" and remote["endpointurl"] == s3_server.endpoint
     assert "access_key" not in config and "secret" not in config
     # and make push with credentials from the environment fills the bucket
     run(["make", "push"], cwd=project, env={**CREDENTIALS, **NO_METADATA})
@@ -227,8 +228,8 @@ def test_make_remote_moves_the_project_to_s3_and_back(local_project, s3_server, 
     # when it is moved back to a directory
     run(["make", "remote", f"URL={tmp_path / 'store'}"], cwd=project)
     # then the S3 endpoint is gone from the config too (DVC refuses it on a directory remote)
-    config = (project / ".dvc" / "config").read_text()
-    assert "endpointurl" not in config and f"url = {tmp_path / 'store'}" in config
+    remote = dvc_config(project)['remote "storage"']
+    assert "endpointurl" not in remote and remote["url"] == str(tmp_path / "store")
     run(["make", "push"], cwd=project)
     assert stored_objects(tmp_path / "store") == pushed_objects(project)
 
