@@ -244,6 +244,42 @@ def test_make_remote_without_url_explains_its_usage(local_project):
     assert run(["git", "status", "--porcelain", ".dvc/config"], cwd=local_project.path).stdout == ""
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["URL=s3://bkt/x;touch $HOME/PWNED"], "URL 's3://bkt/x;touch $HOME/PWNED' is not a valid S3 URL"),
+        (["URL=s3://bkt/x", "ENDPOINT=http://h:1$(shell touch $HOME/PWNED)"],
+         "ENDPOINT 'http://h:1$(shell touch $HOME/PWNED)' is not an http(s) URL"),
+        (["URL=s3:/bucket/x"], "URL 's3:/bucket/x' is neither an s3:// URL nor a directory path"),
+        (["URL=C:\\dvc"], "is neither an s3:// URL nor a directory path"),
+    ],
+    ids=["command-in-url", "make-function-in-endpoint", "s3-one-slash", "windows-path"],
+)
+def test_make_remote_refuses_bad_locations_as_typed_and_runs_nothing(local_project, tmp_path, arguments, message):
+    # given a set-up project, and a HOME where an injected command would leave a file
+    env = {"HOME": str(tmp_path)}
+    # when make remote gets a value with shell or make syntax, or a location that is no remote
+    result = run(["make", "remote", *arguments], cwd=local_project.path, env=env, check=False)
+    # then it is refused naming the value exactly as typed (make expanded nothing), nothing ran,
+    # and the config is unchanged
+    assert result.returncode != 0
+    assert f"error: {message}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "PWNED").exists()
+    assert run(["git", "status", "--porcelain", ".dvc/config"], cwd=local_project.path).stdout == ""
+
+
+def test_make_remote_stores_shell_syntax_as_a_literal_directory(local_project, tmp_path):
+    # given a directory name that a shell would run as a command if make pasted it unquoted
+    project = copy_project(local_project.path, tmp_path)
+    directory = f"{tmp_path}/store;touch${{IFS}}PWNED#1"
+    # when the remote is moved there
+    run(["make", "remote", f"URL={directory}"], cwd=project)
+    # then DVC reads back the name exactly, and nothing ran
+    assert dvc_config(project)['remote "storage"']["url"] == directory
+    assert not (project / "PWNED").exists() and not (tmp_path / "PWNED").exists()
+
+
 # MOTO_SIGNATURE_QUIRK: the key-checking moto server answers SignatureDoesNotMatch, even to the
 # right key, to the ListObjectsV2 that s3fs sends when `dvc push` asks whether one object exists
 # (seen with moto 5.2.5, dvc-s3 3.3.0). So against that server the tests check the credentials
