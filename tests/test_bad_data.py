@@ -47,7 +47,7 @@ def infinite_song_length(header, rows):
 
 def latin1_byte(path: Path) -> None:
     lines = path.read_bytes().splitlines(keepends=True)
-    lines[3] = lines[3].replace(b",", ",\xe9", 1)  # a byte that is not UTF-8, in the first text column
+    lines[3] = lines[3].replace(b",", b",\xe9", 1)  # a byte that is not UTF-8, in the city column
     path.write_bytes(b"".join(lines))
 
 
