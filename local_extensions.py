@@ -17,6 +17,7 @@ beyond cookiecutter itself (which brings Jinja).
 import importlib.util
 import json
 import os
+import sys
 from pathlib import Path
 
 from cookiecutter.exceptions import FailedHookException
@@ -62,36 +63,35 @@ def ini_value(value: str) -> str:
     raise FailedHookException(f"cannot write {value!r} into .dvc/config: it holds both kinds of quote")
 
 
-def _template_defaults() -> set[str]:
-    """The string defaults in cookiecutter.json: the only answers that are Jinja templates."""
+def _template_defaults() -> dict[str, str]:
+    """The string defaults of cookiecutter.json, by name: the only answers that are Jinja templates."""
     context = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text(encoding="utf-8"))
-    return {value for key, value in context.items() if isinstance(value, str) and not key.startswith("_")}
+    return {key: value for key, value in context.items() if isinstance(value, str) and not key.startswith("_")}
 
 
-def _hook_sources() -> set[str]:
-    return {path.read_text(encoding="utf-8") for path in (TEMPLATE_DIR / "hooks").glob("*.py")}
+def _answer_being_rendered() -> tuple[bool, str | None]:
+    """(whether cookiecutter is rendering an answer, which one) from the calling frames.
 
-
-def _template_paths() -> set[str]:
-    """Paths of the template's files and folders whose names hold Jinja, relative to its project folder."""
-    root = TEMPLATE_DIR / PROJECT_FOLDER
-    return {str(path.relative_to(root)) for path in root.rglob("*") if "{" in str(path.relative_to(root))}
-
-
-def _is_template_path(source: str, template_paths: set[str]) -> bool:
-    """Whether `source` is one of those paths (cookiecutter renders them relative to the
-    template's folder, or joined onto the project's folder)."""
-    path = os.path.normpath(source)
-    return any(path == known or path.endswith(os.sep + known) for known in template_paths)
+    cookiecutter renders answers in prompt.render_variable, called from prompt_for_config with
+    the answer's name in `key`; it renders file contents, paths and hooks elsewhere.
+    """
+    frame, answering = sys._getframe(2), False
+    while frame is not None:
+        code = frame.f_code
+        if code.co_filename.endswith(os.path.join("cookiecutter", "prompt.py")):
+            answering = answering or code.co_name == "render_variable"
+            if code.co_name == "prompt_for_config":
+                return answering, frame.f_locals.get("key")
+        frame = frame.f_back
+    return answering, None
 
 
 class AnswersAreData(Extension):
-    """Keep Jinja syntax in answers as typed, and check the project folder's name."""
+    """Keep Jinja syntax in answers as typed, and check the answers before the project's folder exists."""
 
     def __init__(self, environment):
         super().__init__(environment)
-        self.templates = _template_defaults() | _hook_sources()
-        self.template_paths = _template_paths()
+        self.defaults = _template_defaults()
         self.literals: list[str] = []
         environment.globals["_literal_answers"] = self.literals
         environment.filters["quoted"] = quoted
@@ -99,13 +99,14 @@ class AnswersAreData(Extension):
         environment.filters["project_directory"] = project_directory
 
     def preprocess(self, source, name, filename=None):
-        # A template file has a name. Without one, the source is an answer, a default from
-        # cookiecutter.json, a hook's code, or the path of a file or folder of the template.
-        if name is not None or "{" not in source or source in self.templates:
+        if "{" not in source:
             return source
-        if source == PROJECT_FOLDER:  # cookiecutter is about to create the project's folder
-            return "{{ cookiecutter.project_slug | project_directory }}"
-        if _is_template_path(source, self.template_paths):
+        answering, key = _answer_being_rendered()
+        if not answering:  # a template file, a path or a hook: Jinja, as written in this template
+            if name is None and source == PROJECT_FOLDER:  # cookiecutter is about to create the project folder
+                return "{{ cookiecutter.project_slug | project_directory }}"
+            return source
+        if key is not None and source == self.defaults.get(key):  # a derived default such as project_slug
             return source
         self.literals.append(source)
         return "{{ _literal_answers[%d] }}" % (len(self.literals) - 1)

@@ -12,6 +12,7 @@ tools that bake without the template's extensions.
 
 import json
 import keyword
+import os
 import re
 import sys
 import unicodedata
@@ -42,7 +43,7 @@ TAKEN_MODULE_NAMES = frozenset("""
     sqltrie tabulate threadpoolctl tomlkit tqdm typing_extensions typing_inspection tzlocal urllib3
     validate vine voluptuous wcwidth wrapt xgboost yaml yarl zc nvidia
     pip uv wheel pkg_resources cml conftest mypy pre_commit hypothesis dask distributed dvclive cruft
-    tests src
+    tests src sitecustomize usercustomize
 """.split())
 MAX_LENGTH = {"project_name": 100, "description": 300, "author_name": 100, "project_slug": 64, "module_name": 64,
               "dvc_remote_url": 1024, "s3_endpoint_url": 1024}
@@ -55,9 +56,10 @@ S3_URL = re.compile(r"s3://(?P<bucket>[^/\s]+)(/\S*)?")
 S3_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://.*", re.DOTALL)
 # What a directory answer must not look like: another scheme or a drive letter ("s3:/x",
-# "C:\dvc"), or an s3:// URL with a slash or colon lost ("s3//bucket", "s3:bucket").
-NOT_A_DIRECTORY = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*:|s3/).*|.*\\.*", re.DOTALL)
-ENDPOINT = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/\S*)?")
+# "C:\dvc"), an s3:// URL with a slash or colon lost ("s3//bucket", "s3:bucket"), or a URL
+# with a look-alike scheme ("s3 ://", a fullwidth colon): no path needs "//".
+NOT_A_DIRECTORY = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*:|s3/).*|.*\\.*|.*//.*", re.DOTALL)
+ENDPOINT = re.compile(r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:(?P<port>[0-9]{1,5}))?(/\S*)?")
 
 
 def unprintable(value):
@@ -143,14 +145,19 @@ def remote_problems(remote, endpoint):
             f"dvc_remote_url {remote!r} is neither an s3:// URL nor a directory path of this system: "
             "use s3://bucket/prefix, a POSIX path such as /srv/dvc-storage or ../storage, or leave it empty"
         )
-    elif '"' in remote and "'" in remote:
-        yield "dvc_remote_url holds both ' and \" quotes, which .dvc/config cannot store: rename the directory"
+    elif remote and not remote.startswith(("/", "~")) and not os.path.normpath(remote).startswith(".."):
+        yield (
+            f"dvc_remote_url {remote!r} is inside the project (a relative path is taken from the project's "
+            "folder): the remote must be outside the repository, e.g. ../storage or an absolute path"
+        )
+    if '"' in remote and "'" in remote:
+        yield "dvc_remote_url holds both ' and \" quotes, which .dvc/config cannot store: use one kind at most"
     if endpoint:
         if not is_s3:
             yield "s3_endpoint_url is set but dvc_remote_url is not an s3:// URL: set both, or leave s3_endpoint_url empty"
         elif "@" in endpoint:
             yield "s3_endpoint_url must not contain credentials: put them in the environment (AWS_ACCESS_KEY_ID)"
-        elif not ENDPOINT.fullmatch(endpoint) or '"' in endpoint:
+        elif not (match := ENDPOINT.fullmatch(endpoint)) or '"' in endpoint or int(match["port"] or 0) > 65535:
             yield (
                 f"s3_endpoint_url {endpoint!r} is not an http(s) URL: use e.g. http://127.0.0.1:9000 "
                 "or https://minio.example.com"

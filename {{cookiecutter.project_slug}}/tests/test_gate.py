@@ -20,7 +20,9 @@ def test_baseline_file_keeps_comments_when_rewritten(tmp_path):
     assert read_baseline(path) == 0.81234
 
 
-@pytest.mark.parametrize(("content", "message"), [("# only a comment\n", "holds no number"), ("abc\n", "not a number")])
+@pytest.mark.parametrize(
+    ("content", "message"), [("# only a comment\n", "holds no number"), ("abc\n", "not one number")]
+)
 def test_unreadable_baseline_is_an_error(tmp_path, content, message):
     path = tmp_path / "baseline.txt"
     path.write_text(content)
@@ -176,7 +178,21 @@ TAMPERED = {  # id: (file, content, words the one-line error must hold)
     "baseline-negative": ("baseline.txt", "-0.5\n", "outside its valid range"),
     "baseline-minus-infinity": ("baseline.txt", "-1e999\n", "not a finite number"),
     "baseline-above-one": ("baseline.txt", "1.5\n", "outside its valid range"),
-    "baseline-text": ("baseline.txt", "high\n", "not a number"),
+    "baseline-text": ("baseline.txt", "high\n", "not one number"),
+    "baseline-second-number": ("baseline.txt", "0.10\n0.99\n", "not one number"),
+    "baseline-carriage-returns": ("baseline.txt", "0.1\r0.99\n", "not one number"),
+    "baseline-in-a-comment": ("baseline.txt", "# floor 0.75\u20280.1\n", "holds no number"),
+    "metric-duplicate-key": ("metrics.json", '{"roc_auc": 0.5, "roc_auc": 0.9}', "'roc_auc' appears twice"),
+    "metric-huge-integer": ("metrics.json", '{"roc_auc": ' + "9" * 401 + "}", "not a finite number"),
+    "metrics-nested-deeply": ("metrics.json", "[" * 100_000, "metrics.json is not valid JSON"),
+    "metric-not-a-model-metric": ("params.yaml", "gate:\n  metric: test_rows\n", "not a model metric"),
+    "params-gate-as-list": ("params.yaml", "gate: [metric, roc_auc]\n", "params.yaml has no gate.metric"),
+    "params-gate-twice": ("params.yaml", "gate:\n  metric: roc_auc\ngate:\n  metric: accuracy\n", "appears twice"),
+    "sanity-duplicate-passed": (
+        "reports/sanity.json",
+        '{"checks": [{"name": "x", "passed": false, "passed": true}]}',
+        "'passed' appears twice",
+    ),
     "params-without-gate": ("params.yaml", "train:\n  seed: 1\n", "params.yaml has no gate.metric"),
     "params-malformed": ("params.yaml", "gate: [\n", "params.yaml is not valid YAML"),
     "profile-missing-classes": ("reports/data_profile.json", "{}", "has no class_balance"),

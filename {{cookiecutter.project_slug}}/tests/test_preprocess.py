@@ -193,3 +193,42 @@ def test_labels_are_one_class_however_spelled(tables, tmp_path):
     _, _, schema, profile = from_files(tables, tmp_path, main_csv=main.to_csv(index=False).encode())
     assert schema["classes"] == ["0", "1"]
     assert set(profile["class_balance"]) == {"0", "1"}
+
+
+@pytest.mark.parametrize("label", ["NaN", "inf", "   "])
+def test_a_nan_infinite_or_blank_label_is_a_missing_label_not_a_class(tables, tmp_path, label):
+    main = tables[0].astype({"target": object})
+    main.loc[7, "target"] = label
+    with pytest.raises(PipelineError, match="interactions.csv: column 'target' has 1 missing label"):
+        from_files(tables, tmp_path, main_csv=main.to_csv(index=False).encode())
+
+
+def test_non_finite_numbers_read_as_missing_in_a_column_without_gaps(tables, tmp_path):
+    # a column with no empty cell comes from pyarrow as a read-only array: replacing inf must still work
+    main, [members, (songs, key)] = tables
+    songs = songs.astype({"song_length": object})
+    songs.loc[4, "song_length"] = "inf"
+    songs.to_csv(tmp_path / "songs-with-inf.csv", index=False)
+    read = read_table(tmp_path / "songs-with-inf.csv", reading_params({"non_finite": "missing"}))
+    train, test, _, _ = build_dataset(main, [members, (read, key)], DATA_PARAMS, SPLIT_PARAMS)
+    assert pd.concat([train["song_length"], test["song_length"]]).isna().any()
+
+
+def test_true_false_in_a_numeric_column_is_refused(tables, tmp_path):
+    members = tables[1][0][0].assign(age=lambda frame: np.where(frame.index % 2 == 0, "true", "false"))
+    with pytest.raises(PipelineError, match="members.csv: column 'age' should be numeric but has true/false"):
+        from_files(tables, tmp_path, members.to_csv(index=False).encode())
+
+
+def test_a_utf16_file_reads_with_its_encoding_setting(tables, tmp_path):
+    members = tables[1][0][0]
+    (tmp_path / "members.csv").write_bytes(members.to_csv(index=False).encode("utf-16"))
+    read = read_table(tmp_path / "members.csv", reading_params({"encoding": "utf-16"}))
+    assert list(read.columns) == list(members.columns)
+    assert read["user"].tolist() == members["user"].tolist()
+
+
+def test_a_ragged_row_is_named(tables, tmp_path):
+    ragged = tables[1][0][0].to_csv(index=False).replace("\nu3,", "\nu3,extra,", 1).encode()
+    with pytest.raises(PipelineError, match=r"members.csv: cannot be read as CSV \(data row \d+ has 4 fields"):
+        from_files(tables, tmp_path, ragged)

@@ -44,7 +44,7 @@ class PipelineError(Exception):
 def load_params(path: Path = PARAMS_FILE) -> dict:
     try:
         with open(path, encoding="utf-8") as file:
-            params = yaml.safe_load(file)
+            params = yaml.load(file, Loader=_UniqueKeyLoader)  # a SafeLoader: no arbitrary objects
     except FileNotFoundError:
         raise PipelineError(f"{path} is missing: run from the project's folder") from None
     except (yaml.YAMLError, UnicodeDecodeError) as error:
@@ -52,6 +52,17 @@ def load_params(path: Path = PARAMS_FILE) -> dict:
     if not isinstance(params, dict):
         raise PipelineError(f"{path} holds no settings: restore it from git (git checkout {path})")
     return params
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader that refuses a key given twice (PyYAML would keep the last silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
+        for key in keys:
+            if keys.count(key) > 1:
+                raise yaml.constructor.ConstructorError(None, None, f"key {key!r} appears twice", node.start_mark)
+        return super().construct_mapping(node, deep=deep)
 
 
 def run(main: Callable[[], None]) -> None:
@@ -108,13 +119,25 @@ def write_json(path: Path, content: dict) -> None:
 
 
 def read_json(path: Path):
-    """A JSON file the pipeline wrote; a missing or damaged one is a PipelineError naming it."""
+    """A JSON file the pipeline wrote; a missing, damaged or ambiguous one is a PipelineError naming it.
+
+    A key that appears twice is refused: JSON readers disagree on which one counts.
+    """
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        return json.loads(Path(path).read_text(encoding="utf-8"), object_pairs_hook=_unique_keys)
     except FileNotFoundError:
         raise PipelineError(f"{path} is missing: run the pipeline first (make repro)") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise PipelineError(f"{path} is not valid JSON ({error}): rerun the pipeline (make repro)") from None
+    except (ValueError, RecursionError, OSError) as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        reason = str(error) if not isinstance(error, RecursionError) else "nested too deeply"
+        raise PipelineError(f"{path} is not valid JSON ({reason[:200]}): rerun the pipeline (make repro)") from None
+
+
+def _unique_keys(pairs: list[tuple]) -> dict:
+    keys = [key for key, _ in pairs]
+    repeated = {key for key in keys if keys.count(key) > 1}
+    if repeated:
+        raise ValueError(f"key {sorted(repeated)[0]!r} appears twice")
+    return dict(pairs)
 
 
 def required_sanity_checks(profile: dict) -> list[str]:

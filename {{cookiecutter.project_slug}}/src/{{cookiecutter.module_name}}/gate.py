@@ -59,9 +59,14 @@ class Verdict:
 # --- Reading the inputs: anything that is not exactly what the pipeline writes is an error ------
 def checked_number(value, metric: str, where: str) -> float:
     """`value` as a float, if it is a finite number within the metric's range; else a PipelineError."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    try:
+        finite = not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        finite = False
+    if not finite:
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
         raise PipelineError(
-            f"{where}: {metric} is {value!r}, not a finite number. Rerun the pipeline (make repro), or fix the file"
+            f"{where}: {metric} is {shown}, not a finite number. Rerun the pipeline (make repro), or fix the file"
         )
     low, high = METRIC_RANGES.get(metric, (-math.inf, math.inf))
     if not low <= value <= high:
@@ -70,18 +75,25 @@ def checked_number(value, metric: str, where: str) -> float:
 
 
 def read_baseline(path: Path = BASELINE_FILE) -> float:
-    """The first line of baseline.txt that holds a number; lines starting with # are comments."""
-    if not path.exists():
+    """The one number in baseline.txt; other lines are blank or comments starting with #.
+
+    Lines end at "\n" only, as git and editors show them: a form feed or Unicode line separator
+    inside a comment does not start a new line here, and a second number is an error rather
+    than silently ignored.
+    """
+    if not path.is_file():
         raise PipelineError(f"{path} is missing: create it with `make baseline` (it holds the gate's floor)")
-    for line in path.read_text(errors="replace").splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            if not NUMBER_LINE.fullmatch(line):
-                raise PipelineError(f"{path}: {line.strip()!r} is not a number; the file holds one number")
-            value = float(line)
-            if not math.isfinite(value):
-                raise PipelineError(f"{path}: {line.strip()!r} is not a finite number; the file holds one number")
-            return value
-    raise PipelineError(f"{path} holds no number: put the gate metric's floor on a line of its own")
+    lines = path.read_bytes().decode("utf-8", errors="replace").split("\n")
+    numbers = [line.removesuffix("\r") for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    if not numbers:
+        raise PipelineError(f"{path} holds no number: put the gate metric's floor on a line of its own")
+    if len(numbers) > 1 or not NUMBER_LINE.fullmatch(numbers[0]):
+        shown = numbers[0] if len(numbers) == 1 else " / ".join(numbers[:3])
+        raise PipelineError(f"{path}: {shown.strip()[:60]!r} is not one number; the file holds the floor alone")
+    value = float(numbers[0])
+    if not math.isfinite(value):
+        raise PipelineError(f"{path}: {numbers[0].strip()!r} is not a finite number; the file holds one number")
+    return value
 
 
 def write_baseline(value: float, path: Path = BASELINE_FILE) -> None:
@@ -92,9 +104,15 @@ def write_baseline(value: float, path: Path = BASELINE_FILE) -> None:
 
 
 def gate_metric(params: dict) -> str:
-    metric = (params.get("gate") or {}).get("metric") if isinstance(params, dict) else None
+    gate = params.get("gate")
+    metric = gate.get("metric") if isinstance(gate, dict) else None
     if not isinstance(metric, str) or not metric:
         raise PipelineError("params.yaml has no gate.metric: add a `gate:` section with `metric: roc_auc` (see README)")
+    if metric not in METRIC_RANGES:
+        raise PipelineError(
+            f"params.yaml: gate.metric {metric!r} is not a model metric the gate knows: choose one of "
+            f"{', '.join(METRIC_RANGES)} (a metric of your own needs its valid range in METRIC_RANGES, gate.py)"
+        )
     return metric
 
 

@@ -9,6 +9,7 @@ Outputs: data/processed/{train,test}.parquet and schema.json (features, categori
 reports/data_profile.json (rows, class balance, missing values, join coverage).
 """
 
+import codecs
 import csv
 from pathlib import Path
 
@@ -74,8 +75,15 @@ def _read_csv(path: Path, reading: dict) -> pd.DataFrame:
             na_values=reading["missing_values"],
             keep_default_na=False,  # "NaN" and "inf" are numbers (refused below), not missing values
         )
+    except UnicodeDecodeError as error:
+        raise PipelineError(
+            f"{path}: holds a byte that is not valid {reading['encoding']} ({error}); set data.encoding in "
+            "params.yaml to the file's encoding, or re-save the file as UTF-8"
+        ) from None
     except Exception as error:  # pyarrow raises several types; all mean "not a readable CSV"
-        raise PipelineError(f"{path}: cannot be read as CSV ({error})") from None
+        raise PipelineError(
+            f"{path}: cannot be read as CSV{_ragged_row(path, reading['encoding'])} ({error})"
+        ) from None
     if frame.empty:
         raise PipelineError(f"{path}: has a header but no rows")
     for column in frame.columns:
@@ -91,10 +99,8 @@ def _read_csv(path: Path, reading: dict) -> pd.DataFrame:
 
 
 def _check_header(path: Path, encoding: str) -> None:
-    with open(path, "rb") as file:
-        first_line = file.readline()
     try:
-        header = next(csv.reader([first_line.decode(encoding)]), [])
+        header = next(csv.reader([_first_line(path, encoding)]), [])
     except LookupError:
         raise PipelineError(f"params.yaml: data.encoding {encoding!r} is not an encoding Python knows") from None
     except UnicodeDecodeError as error:
@@ -107,6 +113,30 @@ def _check_header(path: Path, encoding: str) -> None:
         if name in seen:
             raise PipelineError(f"{path}: the header names column {name!r} twice; column names must be unique")
         seen.add(name)
+
+
+def _first_line(path: Path, encoding: str, limit: int = 1 << 20) -> str:
+    """The file's first line, decoded byte by byte: a bad byte further down is not the header's fault."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    text = ""
+    with open(path, "rb") as file:
+        while "\n" not in text and (byte := file.read(1)) and len(text) < limit:
+            text += decoder.decode(byte)
+    return text.split("\n")[0].removesuffix("\r").removeprefix("\ufeff")
+
+
+def _ragged_row(path: Path, encoding: str) -> str:
+    """ ", data row N" for the first row whose field count differs from the header's, if there is one."""
+    try:
+        with open(path, encoding=encoding, newline="", errors="replace") as file:
+            rows = csv.reader(file)
+            width = len(next(rows, []))
+            for number, row in enumerate(rows, start=1):
+                if len(row) != width:
+                    return f" (data row {number} has {len(row)} fields, the header {width})"
+    except csv.Error as error:
+        return f" (near data row {error.args[0] if error.args else '?'})"
+    return ""
 
 
 def _decodes(value, encoding: str) -> bool:
@@ -122,25 +152,33 @@ def check_target(table: pd.DataFrame, target: str) -> None:
     source = table.attrs["source"]
     if target not in table.columns:
         raise PipelineError(f"{source}: target column {target!r} is missing (columns: {', '.join(table.columns)})")
-    missing = table[target].isna().to_numpy()
+    labels = normalised_labels(table[target])
+    missing = labels.isna().to_numpy()
     if missing.any():
         raise PipelineError(
             f"{source}: column {target!r} has {int(missing.sum())} missing label(s), first at data row "
-            f"{int(np.argmax(missing)) + 1}; drop or fill those rows"
+            f"{int(np.argmax(missing)) + 1}; drop or fill those rows (an empty, NaN or infinite label is missing)"
         )
-    if normalised_labels(table[target]).nunique() < 2:
+    if labels.nunique() < 2:
         raise PipelineError(f"{source}: column {target!r} has a single class; a classifier needs at least two")
 
 
 def normalised_labels(column: pd.Series) -> pd.Series:
-    """Labels as text, one spelling per class: stripped, and numbers written alike ("1", "1.0", 1 -> "1")."""
+    """Labels as text, one spelling per class: stripped, and numbers written alike ("1", "1.0", 1 -> "1").
+
+    Empty text and non-finite numbers (NaN or inf written out) are missing labels, not classes.
+    """
+    if pd.api.types.is_float_dtype(column):  # a NaN here is a number, which astype(string) would hide
+        column = column.where(np.isfinite(column.to_numpy(dtype=np.float64, na_value=np.nan)))
     text = column.astype("string[pyarrow]").str.strip()
-    spellings = pd.Series(pd.unique(text), dtype=object)
+    spellings = pd.Series(pd.unique(text.dropna()), dtype=object)
     numbers = pd.to_numeric(spellings, errors="coerce")
-    canonical = {
-        spelling: _number_label(number) if pd.notna(number) and np.isfinite(number) else spelling
-        for spelling, number in zip(spellings, numbers, strict=True)
-    }
+    canonical = {}
+    for spelling, number in zip(spellings, numbers, strict=True):
+        if spelling == "" or (pd.notna(number) and not np.isfinite(number)) or spelling.lower() in ("nan", "-nan"):
+            canonical[spelling] = pd.NA
+        else:
+            canonical[spelling] = _number_label(number) if pd.notna(number) else spelling
     return text.map(canonical).astype("string[pyarrow]")
 
 
@@ -149,6 +187,7 @@ def _number_label(number: float) -> str:
 
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+BOOLEAN_ADVICE = "; list a yes/no column under categorical_columns instead"
 
 
 def to_numeric(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -164,7 +203,11 @@ def to_numeric(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     source = table.attrs["source"]
     for column in (name for name in columns if name in table.columns):
         # As a NumPy array: on pyarrow-backed text, coerced failures are NaN, which isna() does not see.
-        values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        if pd.api.types.is_bool_dtype(table[column]):
+            _refuse_first(
+                table[column].notna().to_numpy(), table, column, "should be numeric but has true/false", BOOLEAN_ADVICE
+            )
+        values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
         present = table[column].notna().to_numpy()
         if not present.any():
             raise PipelineError(

@@ -214,10 +214,11 @@ def checked_location(url: str, endpoint: str) -> None:
                 f"URL {url!r} is not a valid S3 URL: use s3://bucket/prefix with a bucket name of 3-63 "
                 "lowercase letters, digits, dots or dashes, and no spaces"
             )
-    elif NOT_A_DIRECTORY.fullmatch(url):
+    elif NOT_A_DIRECTORY.fullmatch(url) or not url.startswith(("/", "~")):
         raise RemoteError(
-            f"URL {url!r} is neither an s3:// URL nor a directory path: use s3://bucket/prefix or a "
-            "directory such as /srv/dvc-storage (other schemes are not supported by this project)"
+            f"URL {url!r} is neither an s3:// URL nor an absolute directory path: use s3://bucket/prefix or "
+            "a directory such as /srv/dvc-storage (other schemes, and relative paths, which DVC would resolve "
+            "from .dvc/, are not supported here)"
         )
     if endpoint and not url.startswith("s3://"):
         raise RemoteError("ENDPOINT is only for s3:// URLs: leave it out for a directory")

@@ -120,10 +120,17 @@ def write(tables: dict[str, pd.DataFrame], out: Path) -> None:
             pacsv.write_csv(pa.Table.from_pandas(table, preserve_index=False), folder / name)
 
 
+def positive_int(text: str) -> int:
+    """argparse type for --rows: a whole number of at least 1 (make sample-data ROWS=...)."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"ROWS must be a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
 def main() -> None:
     sample = load_params()["data"]["sample"]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=sample["rows"], help="interactions to generate")
+    parser.add_argument("--rows", type=positive_int, default=sample["rows"], help="interactions to generate")
     parser.add_argument("--seed", type=int, default=sample["seed"])
     parser.add_argument("--out", type=Path, default=Path(load_params()["data"]["raw_dir"]))
     arguments = parser.parse_args()
