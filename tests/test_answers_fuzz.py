@@ -95,7 +95,7 @@ def assert_answers_arrived(answers: dict, project: Path, parsed: dict) -> None:
         assert remote_settings["endpointurl"] == answers["s3_endpoint_url"].strip()
 
 
-@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(answers=answer_sets())
 def test_a_bake_is_refused_cleanly_or_every_file_parses_and_holds_the_answers(answers):
     with tempfile.TemporaryDirectory() as output:
