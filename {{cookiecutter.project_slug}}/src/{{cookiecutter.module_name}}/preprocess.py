@@ -75,7 +75,7 @@ def _read_csv(path: Path, reading: dict) -> pd.DataFrame:
             na_values=reading["missing_values"],
             keep_default_na=False,  # "NaN" and "inf" are numbers (refused below), not missing values
         )
-    except UnicodeDecodeError as error:
+    except UnicodeError as error:  # UnicodeDecodeError, or a UTF-16 file without its byte-order mark
         raise PipelineError(
             f"{path}: holds a byte that is not valid {reading['encoding']} ({error}); set data.encoding in "
             "params.yaml to the file's encoding, or re-save the file as UTF-8"
@@ -103,7 +103,7 @@ def _check_header(path: Path, encoding: str) -> None:
         header = next(csv.reader([_first_line(path, encoding)]), [])
     except LookupError:
         raise PipelineError(f"params.yaml: data.encoding {encoding!r} is not an encoding Python knows") from None
-    except UnicodeDecodeError as error:
+    except UnicodeError as error:  # UnicodeDecodeError, or a UTF-16 file without its byte-order mark
         raise PipelineError(
             f"{path}: the header is not valid {encoding} ({error}); set data.encoding in params.yaml to the "
             "file's encoding (e.g. latin-1 or cp1252)"
