@@ -155,7 +155,7 @@ def table(results: dict) -> str:
                     f"load average {m['load_average_at_start']} at start, {m['load_average_at_end']} at end")
     if seed:
         lines.append(
-            f"pipeline vs the tutorial's approach: {seed["wall_s"] / pipeline["wall_s"]:.1f}x as fast, "
+            f"pipeline vs the tutorial's approach: {seed['wall_s'] / pipeline['wall_s']:.1f}x as fast, "
             f"{seed['peak_rss_mb'] / pipeline['peak_rss_mb']:.1f}x less peak memory, "
             f"ROC AUC {pipeline['roc_auc'] - seed['roc_auc']:+.4f}"
         )
