@@ -124,7 +124,9 @@ def join_lookup(main: pd.DataFrame, lookup: pd.DataFrame, key: str, main_source:
             f"{source}: no value of key column {key!r} matches the main table {main_source}; "
             "check that both files use the same ids"
         )
-    joined = main.copy()
+    # A shallow copy: pandas copies on write, so adding columns leaves `main` untouched without
+    # duplicating its data (at KKBox scale a deep copy per lookup is gigabytes).
+    joined = main.copy(deep=False)
     for column in lookup.columns.drop(key):
         if column in joined.columns:
             raise PipelineError(f"{source}: column {column!r} is also in {main_source}; rename or drop one of them")
