@@ -8,7 +8,7 @@ import pytest
 
 from conftest import DATA_PARAMS, SPLIT_PARAMS, with_source
 from {{ cookiecutter.module_name }}.common import PipelineError
-from {{ cookiecutter.module_name }}.preprocess import build_dataset, read_table
+from {{ cookiecutter.module_name }}.preprocess import build_dataset, read_table, to_category
 
 
 def test_joins_lookups_encodes_and_splits(dataset):
@@ -119,3 +119,12 @@ def test_text_in_a_numeric_column_of_a_csv_file_is_refused(tables, tmp_path):
     from_file = read_table(tmp_path / "members.csv")
     with pytest.raises(PipelineError, match="members.csv: column 'age' should be numeric but has text 'old'"):
         build_dataset(main, [(from_file, key), songs], DATA_PARAMS, SPLIT_PARAMS)
+
+
+def test_a_category_column_is_cleaned_per_value_as_its_text_would_be():
+    text = pd.Series([" rock", "rock", "", None, "pop ", 7, "pop"], dtype=object)
+    as_category = text.astype("category").cat.add_categories(["never used"])
+    expected = to_category(text)
+    cleaned = to_category(as_category)
+    assert list(cleaned.cat.categories) == list(expected.cat.categories) == ["7", "pop", "rock"]
+    assert cleaned.cat.codes.tolist() == expected.cat.codes.tolist() == [2, 2, -1, -1, 1, 0, 1]
