@@ -79,6 +79,13 @@ def machine(project: Path) -> dict:
     }
 
 
+def template_commit() -> str | None:
+    """The template's commit the benchmark ran (with +dirty for uncommitted changes), at its start."""
+    described = subprocess.run(["git", "describe", "--always", "--dirty=+dirty"], cwd=TEMPLATE,
+                               capture_output=True, text=True)
+    return described.stdout.strip() or None
+
+
 def run_pipeline(project: Path, work: Path, env: dict) -> tuple[dict, dict]:
     """`dvc repro -f` with every stage command measured; return (stages, pipeline)."""
     shim, log = work / "shim", work / "stages.jsonl"
@@ -182,7 +189,7 @@ def main() -> None:
         progress("baking the default project")
         project = bake(work / "project")
     env = {**os.environ, "PATH": f"{project / '.venv/bin'}:{os.environ['PATH']}"}
-    results = {"rows": arguments.rows, "machine": machine(project)}
+    results = {"rows": arguments.rows, "machine": machine(project), "template_commit": template_commit()}
 
     progress(f"generating {arguments.rows:,} rows of sample data")
     checked(["make", "sample-data", f"ROWS={arguments.rows}"], cwd=project, env=env)
@@ -203,8 +210,6 @@ def main() -> None:
         results["seed"] = run_seed(project, work, env)
         progress(f"tutorial's approach: {results['seed']['wall_s']} s, ROC AUC {results['seed']['roc_auc']}")
     results["machine"]["load_average_at_end"] = [round(value, 2) for value in os.getloadavg()]
-    results["template_commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=TEMPLATE,
-                                                capture_output=True, text=True).stdout.strip() or None
 
     (work / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
