@@ -5,7 +5,7 @@ SHELL := bash
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: help demo test prerequisites lock
+.PHONY: help demo test prerequisites lock bench
 
 ## List the targets
 help:
@@ -42,3 +42,16 @@ prerequisites:
 ## Re-pin the generated project's packages (requirements.lock)
 lock: $(VENV)/.installed
 	scripts/lock.sh
+
+## Benchmark the default project at ROWS rows (default 1000000) against the tutorial's approach (SEED_APPROACH=0 skips it)
+bench: $(VENV)/.installed
+	$(VENV)/bin/python scripts/bench.py --rows "$$BENCH_ROWS" --seed-approach "$$BENCH_SEED_APPROACH" \
+	  --project "$$BENCH_PROJECT" --out "$$BENCH_OUT"
+
+# Exported to the recipe only, and read there as shell variables: make's $(...) text would let a
+# value inject commands. PROJECT= benchmarks an existing set-up project (tests reuse theirs);
+# OUT= is the work folder (bench/: the baked project, results.json).
+bench: export BENCH_ROWS := $(or $(ROWS),1000000)
+bench: export BENCH_SEED_APPROACH := $(or $(SEED_APPROACH),1)
+bench: export BENCH_PROJECT := $(PROJECT)
+bench: export BENCH_OUT := $(or $(OUT),bench)

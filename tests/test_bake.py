@@ -16,9 +16,9 @@ import yaml
 from conftest import bake, combinations, dvc_config
 
 STAGES = ["preprocess", "train", "evaluate", "sanity_check"]
-MODULE_FILES = ["__init__.py", "common.py", "models.py", "sample_data.py", "gate.py", "remote.py", "report.py",
+MODULE_FILES = ["__init__.py", "common.py", "compute.py", "models.py", "sample_data.py", "gate.py", "remote.py", "report.py",
                 *(f"{s}.py" for s in STAGES)]
-PROJECT_TESTS = ["conftest.py", "test_preprocess.py", "test_train.py", "test_evaluate.py", "test_sanity_check.py",
+PROJECT_TESTS = ["conftest.py", "test_compute.py", "test_preprocess.py", "test_train.py", "test_evaluate.py", "test_sanity_check.py",
                  "test_gate.py"]
 LEFTOVER_JINJA = re.compile(r"\{\{-?\s*cookiecutter|\{%-?\s|\s-?%\}|cookiecutter\.")
 

@@ -83,6 +83,15 @@ def test_a_train_param_change_reruns_train_and_after_but_not_preprocess(copy_of)
     assert stages_run(result.stdout) == ["train", "evaluate", "sanity-check"]
 
 
+def test_editing_the_section_of_a_model_not_in_use_reruns_nothing(copy_of):
+    params = copy_of / "params.yaml"
+    text = params.read_text()
+    assert "model: xgboost" in text and "n_estimators: 300" in text  # the default; extra_trees' trees
+    params.write_text(text.replace("n_estimators: 300", "n_estimators: 30"))
+    result = run(["make", "repro"], cwd=copy_of)
+    assert stages_run(result.stdout) == []
+
+
 def test_swapping_the_model_needs_no_code_change(copy_of):
     run(["git", "commit", "--quiet", "-m", "baked and reproduced"], cwd=copy_of, env=GIT_IDENTITY)  # experiments need a commit
     result = run([".venv/bin/dvc", "exp", "run", "-S", "train.model=random_forest"], cwd=copy_of,

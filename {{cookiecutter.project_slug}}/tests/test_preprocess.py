@@ -8,7 +8,7 @@ import pytest
 
 from conftest import DATA_PARAMS, SPLIT_PARAMS, with_source
 from {{ cookiecutter.module_name }}.common import PipelineError
-from {{ cookiecutter.module_name }}.preprocess import build_dataset, read_table, reading_params
+from {{ cookiecutter.module_name }}.preprocess import build_dataset, read_table, reading_params, to_category
 
 
 def test_joins_lookups_encodes_and_splits(dataset):
@@ -232,3 +232,12 @@ def test_a_ragged_row_is_named(tables, tmp_path):
     ragged = tables[1][0][0].to_csv(index=False).replace("\nu3,", "\nu3,extra,", 1).encode()
     with pytest.raises(PipelineError, match=r"members.csv: cannot be read as CSV \(data row \d+ has 4 fields"):
         from_files(tables, tmp_path, ragged)
+
+
+def test_a_category_column_is_cleaned_per_value_as_its_text_would_be():
+    text = pd.Series([" rock", "rock", "", None, "pop ", 7, "pop"], dtype=object)
+    as_category = text.astype("category").cat.add_categories(["never used"])
+    expected = to_category(text)
+    cleaned = to_category(as_category)
+    assert list(cleaned.cat.categories) == list(expected.cat.categories) == ["7", "pop", "rock"]
+    assert cleaned.cat.codes.tolist() == expected.cat.codes.tolist() == [2, 2, -1, -1, 1, 0, 1]

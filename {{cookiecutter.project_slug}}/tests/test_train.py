@@ -4,7 +4,7 @@ import pytest
 
 from conftest import split_xy
 from {{ cookiecutter.module_name }}.common import PipelineError
-from {{ cookiecutter.module_name }}.models import MODELS, model_input
+from {{ cookiecutter.module_name }}.models import MODELS, model_input, unfitted_like
 from {{ cookiecutter.module_name }}.train import fit
 
 SMALL = {
@@ -36,3 +36,31 @@ def test_codes_replace_categories_for_scikit_learn_models(dataset):
     encoded = model_input(features, model)
     assert encoded["genre"].dtype.kind == "i"
     assert (encoded["genre"] == -1).any()  # missing genre -> code -1
+
+
+# Far more trees than the planted signal needs, so early stopping has to stop short.
+STOPPING = {
+    "model": "xgboost",
+    "seed": 0,
+    "validation_share": 0.2,
+    "xgboost": {"n_estimators": 500, "learning_rate": 0.3, "max_depth": 2, "early_stopping_rounds": 5},
+}
+
+
+def test_early_stopping_stops_short_keeps_the_best_trees_and_still_learns(dataset):
+    train, test, schema, _ = dataset
+    model = fit(*split_xy(train, schema), STOPPING)
+    losses = model.evals_result()["validation_0"]["logloss"]
+    assert model.best_iteration + 1 < 500
+    assert len(losses) == model.best_iteration + 1 + 5  # it stopped 5 rounds after the best
+    assert losses[model.best_iteration] == min(losses)
+    features, labels = split_xy(test, schema)
+    assert (model.predict_proba(model_input(features, model)).argmax(axis=1) == labels).mean() > 0.8
+
+
+def test_cross_validation_refits_as_many_trees_as_early_stopping_kept(dataset):
+    train, _, schema, _ = dataset
+    trained = fit(*split_xy(train, schema), STOPPING)
+    fresh = unfitted_like(trained, STOPPING)
+    assert fresh.get_params()["n_estimators"] == trained.best_iteration + 1
+    assert fresh.get_params()["early_stopping_rounds"] is None  # refits on other rows with no validation slice

@@ -3,26 +3,36 @@
 # --- Add your own model here -------------------------------------------------------------
 # Any scikit-learn style classifier (fit / predict_proba / feature_importances_) works: add a
 # builder to MODELS and a section with its arguments under `train:` in params.yaml.
+
+Each builder imports its library itself, so a stage loads only the library of the model it
+uses (importing sklearn.ensemble costs about a second, on every stage, for nothing).
 """
 
 import joblib
 import pandas as pd
-from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
-from xgboost import XGBClassifier
 
 from .common import PipelineError
+from .compute import usable_cpus
 
 
 def _xgboost(arguments: dict, seed: int):
-    # Categorical columns are passed as pandas categories and split on natively.
+    from xgboost import XGBClassifier
+
+    # Categorical columns are passed as pandas categories and split on natively. One thread per
+    # CPU the process may really use (compute.py), unless params.yaml sets n_jobs.
+    arguments = {"n_jobs": usable_cpus(), **arguments}
     return XGBClassifier(**arguments, random_state=seed, enable_categorical=True)
 
 
 def _random_forest(arguments: dict, seed: int):
+    from sklearn.ensemble import RandomForestClassifier
+
     return RandomForestClassifier(**arguments, random_state=seed)
 
 
 def _extra_trees(arguments: dict, seed: int):
+    from sklearn.ensemble import ExtraTreesClassifier
+
     return ExtraTreesClassifier(**arguments, random_state=seed)
 
 
@@ -43,9 +53,38 @@ def build_model(train_params: dict):
         raise PipelineError(f"params.yaml: train.{name} has an argument the model does not take: {error}") from None
 
 
+def stops_early(model) -> bool:
+    """Whether `model` stops adding trees when a validation slice stops improving (xgboost's
+    early_stopping_rounds in params.yaml)."""
+    return is_xgboost(model) and bool(model.get_params().get("early_stopping_rounds"))
+
+
+def fit_model(model, features: pd.DataFrame, labels, train_params: dict):
+    """Fit `model`; one that stops early learns on all but a stratified share of the rows
+    (train.validation_share) and watches its loss on those (it never sees the test split)."""
+    features = model_input(features, model)
+    if not stops_early(model):
+        return model.fit(features, labels)
+    from sklearn.model_selection import train_test_split
+
+    fit_x, valid_x, fit_y, valid_y = train_test_split(
+        features, labels, test_size=train_params["validation_share"], random_state=train_params["seed"], stratify=labels
+    )
+    return model.fit(fit_x, fit_y, eval_set=[(valid_x, valid_y)], verbose=False)
+
+
+def unfitted_like(trained, train_params: dict):
+    """A fresh model as params.yaml describes it, with as many trees as early stopping chose for
+    `trained`: what cross-validation refits on other rows (it has no validation slice)."""
+    model = build_model(train_params)
+    if stops_early(model):
+        model.set_params(early_stopping_rounds=None, n_estimators=trained.best_iteration + 1)
+    return model
+
+
 def model_input(features: pd.DataFrame, model) -> pd.DataFrame:
     """Features as `model` wants them: categories for xgboost, integer codes (-1 = missing) otherwise."""
-    if isinstance(model, XGBClassifier):
+    if is_xgboost(model):
         return features
     return features.apply(lambda column: column.cat.codes if isinstance(column.dtype, pd.CategoricalDtype) else column)
 
@@ -57,6 +96,11 @@ def load_model(path):
     warn about mismatched devices; predicting on the CPU works the same on every machine.
     """
     model = joblib.load(path)
-    if isinstance(model, XGBClassifier):
-        model.set_params(device="cpu")
+    if is_xgboost(model):
+        model.set_params(device="cpu", n_jobs=usable_cpus())
     return model
+
+
+def is_xgboost(model) -> bool:
+    """Whether `model` is an xgboost model, without importing xgboost to ask."""
+    return type(model).__module__.split(".")[0] == "xgboost"

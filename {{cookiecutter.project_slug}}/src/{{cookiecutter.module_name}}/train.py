@@ -25,15 +25,20 @@ from .common import (
     run,
     write_json,
 )
-from .models import build_model, model_input
+from .models import build_model, fit_model, stops_early
 
 PACKAGES = ["xgboost", "scikit-learn", "pandas", "numpy", "dvc"]
 
 
 def fit(features, labels, train_params: dict):
     model = build_model(train_params)
-    model.fit(model_input(features, model), labels)
-    return model
+    return fit_model(model, features, labels, train_params)
+
+
+def trees_used(model) -> int | None:
+    """How many boosting rounds the model keeps (early stopping may stop short of n_estimators)."""
+    best = getattr(model, "best_iteration", None) if stops_early(model) else None
+    return best + 1 if best is not None else None
 
 
 def installed_version(package: str) -> str | None:
@@ -69,13 +74,16 @@ def main() -> None:
             "model": train_params["model"],
             "rows": len(features),
             "train_seconds": round(seconds, 2),
+            "trees_used": trees_used(model),
             "device": device,
             "gpu": gpu_name() if device.startswith("cuda") else None,
             "python": platform.python_version(),
             "packages": {package: installed_version(package) for package in PACKAGES},
         },
     )
-    print(f"train: {train_params['model']} on {len(features)} rows in {seconds:.1f}s ({device})")
+    trees = trees_used(model)
+    stopped = f", early stopping kept {trees} trees" if trees else ""
+    print(f"train: {train_params['model']} on {len(features)} rows in {seconds:.1f}s ({device}{stopped})")
 
 
 if __name__ == "__main__":

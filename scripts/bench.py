@@ -1,0 +1,220 @@
+"""`make bench`: how fast, how hungry and how good the default project's pipeline is at scale.
+
+Bakes the default project into bench/ (git-ignored), sets it up as the README's quickstart does
+(make setup), generates ROWS interactions with the project's sample generator, and runs the
+pipeline with `dvc repro -f`. Each stage's command is measured as DVC runs it (measure.py is the
+`python` that DVC finds first on PATH): wall time, CPU seconds and peak memory of its process
+tree. Then a no-op `dvc repro` and `dvc status`, and the tutorial's approach (bench_seed.py) on
+the same data and split. Prints a table and writes bench/results.json.
+
+    python scripts/bench.py --rows 1000000 [--seed-approach 0] [--project path/to/set-up/project]
+
+Figures, not assertions: they depend on the machine and on what else runs on it (the load
+average is recorded with them).
+"""
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from measure import measure
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+STAGES = {"preprocess": "preprocess", "train": "train", "evaluate": "evaluate", "sanity_check": "sanity-check"}
+PACKAGES = ["xgboost", "scikit-learn", "pandas", "numpy", "pyarrow", "dvc"]
+
+
+def progress(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def fail(message: str) -> None:
+    print(f"bench: error: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def checked(command: list[str], cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run a command; on failure, show its output and stop."""
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        fail(f"{shlex.join(command)} exited {result.returncode} in {cwd}\n{result.stdout}{result.stderr}")
+    return result
+
+
+def bake(out: Path) -> Path:
+    from cookiecutter.main import cookiecutter
+
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    project = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(out)))
+    progress(f"baked {project}; make setup")
+    checked(["make", "setup"], cwd=project)
+    return project
+
+
+def module_of(project: Path) -> str:
+    return next(path.name for path in (project / "src").iterdir() if (path / "preprocess.py").exists())
+
+
+def machine(project: Path) -> dict:
+    python = project / ".venv/bin/python"
+    query = f"import json, importlib.metadata as m, platform; print(json.dumps([platform.python_version(), {{p: m.version(p) for p in {PACKAGES!r}}}]))"
+    python_version, packages = json.loads(checked([str(python), "-c", query], cwd=project).stdout)
+    memory_kb = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal:"))
+    return {
+        "cpus": os.cpu_count(),
+        "cpus_usable": len(os.sched_getaffinity(0)),
+        "memory_gb": round(memory_kb / 2**20, 1),
+        "python": python_version,
+        "packages": packages,
+        "platform": platform.platform(),
+        "load_average_at_start": [round(value, 2) for value in os.getloadavg()],
+    }
+
+
+def template_commit() -> str | None:
+    """The template's commit the benchmark ran (with +dirty for uncommitted changes), at its start."""
+    described = subprocess.run(["git", "describe", "--always", "--dirty=+dirty"], cwd=TEMPLATE,
+                               capture_output=True, text=True)
+    return described.stdout.strip() or None
+
+
+def run_pipeline(project: Path, work: Path, env: dict) -> tuple[dict, dict]:
+    """`dvc repro -f` with every stage command measured; return (stages, pipeline)."""
+    shim, log = work / "shim", work / "stages.jsonl"
+    shim.mkdir(exist_ok=True)
+    log.unlink(missing_ok=True)
+    python = shim / "python"
+    python.write_text(
+        "#!/bin/sh\n"
+        f"exec {shlex.quote(sys.executable)} {shlex.quote(str(TEMPLATE / 'scripts/measure.py'))} "
+        f"--log {shlex.quote(str(log))} -- {shlex.quote(str(project / '.venv/bin/python'))} \"$@\"\n"
+    )
+    python.chmod(0o755)
+    shim_env = {**env, "PATH": f"{shim}:{env['PATH']}"}
+    result = measure([str(project / ".venv/bin/dvc"), "repro", "-f"], cwd=project, env=shim_env,
+                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if result.pop("returncode") != 0:
+        fail(f"dvc repro failed in {project}; run it there to see why")
+    stages = {}
+    for line in log.read_text().splitlines():
+        entry = json.loads(line)
+        command = entry["command"]
+        stage = STAGES.get(command[command.index("-m") + 1].rsplit(".", 1)[-1]) if "-m" in command else None
+        if stage is None:
+            continue
+        if entry["returncode"] != 0:
+            fail(f"stage {stage} exited {entry['returncode']}")
+        stages[stage] = {key: entry[key] for key in ("wall_s", "cpu_s", "peak_rss_mb")}
+    missing = [stage for stage in STAGES.values() if stage not in stages]
+    if missing:
+        fail(f"dvc repro ran no command for stage(s) {missing}: is `python` in their cmd?")
+    metrics = json.loads((project / "metrics.json").read_text())
+    return stages, {**result, "roc_auc": metrics["roc_auc"]}
+
+
+def timed(command: list[str], cwd: Path, env: dict) -> tuple[float, str]:
+    started = time.perf_counter()
+    output = checked(command, cwd=cwd, env=env)
+    return round(time.perf_counter() - started, 2), output.stdout + output.stderr
+
+
+def run_seed(project: Path, work: Path, env: dict) -> dict:
+    out = work / "seed.json"
+    result = measure([str(project / ".venv/bin/python"), str(TEMPLATE / "scripts/bench_seed.py"), "--out", str(out)],
+                     cwd=project, env=env)
+    if result.pop("returncode") != 0:
+        fail("the tutorial's approach (scripts/bench_seed.py) failed; see above")
+    scored = json.loads(out.read_text())
+    if not scored["same_split"]:
+        fail("the tutorial's approach did not get the pipeline's test split; the comparison would be unfair")
+    return {**result, "roc_auc": scored["roc_auc"]}
+
+
+def table(results: dict) -> str:
+    rows = [("step", "wall s", "CPU s", "peak MB", "ROC AUC")]
+    for name, stage in results["stages"].items():
+        rows.append((f"  {name}", stage["wall_s"], stage["cpu_s"], stage["peak_rss_mb"], ""))
+    pipeline = results["pipeline"]
+    rows.append(("pipeline (dvc repro -f)", pipeline["wall_s"], pipeline["cpu_s"], pipeline["peak_rss_mb"],
+                 pipeline["roc_auc"]))
+    seed = results.get("seed")
+    if seed:
+        rows.append(("tutorial's approach", seed["wall_s"], seed["cpu_s"], seed["peak_rss_mb"], seed["roc_auc"]))
+    noop = results["noop"]
+    rows += [("no-op dvc repro", noop["repro_s"], "", "", ""), ("dvc status", noop["status_s"], "", "", "")]
+    widths = [max(len(str(row[column])) for row in rows) for column in range(5)]
+    lines = [
+        "  ".join(str(cell).ljust(widths[0]) if column == 0 else str(cell).rjust(widths[column])
+                  for column, cell in enumerate(row))
+        for row in rows
+    ]
+    lines.insert(1, "-" * len(lines[0]))
+    m = results["machine"]
+    lines.insert(0, f"{results['rows']:,} rows; {m['cpus_usable']} of {m['cpus']} CPUs, {m['memory_gb']} GB; "
+                    f"load average {m['load_average_at_start']} at start, {m['load_average_at_end']} at end")
+    if seed:
+        lines.append(
+            f"pipeline vs the tutorial's approach: {seed['wall_s'] / pipeline['wall_s']:.1f}x as fast, "
+            f"{seed['peak_rss_mb'] / pipeline['peak_rss_mb']:.1f}x less peak memory, "
+            f"ROC AUC {pipeline['roc_auc'] - seed['roc_auc']:+.4f}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--seed-approach", type=int, choices=[0, 1], default=1, help="0: skip the tutorial's approach")
+    parser.add_argument("--out", type=Path, default=TEMPLATE / "bench", help="work folder (default: bench/)")
+    parser.add_argument("--project", default="", help="use this set-up project instead of baking one (it is changed)")
+    arguments = parser.parse_args()
+    if arguments.rows < 1000:
+        fail(f"--rows {arguments.rows}: use at least 1000 rows")
+    work = arguments.out.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+
+    if arguments.project:
+        project = Path(arguments.project).resolve()
+        if not (project / ".venv/bin/dvc").exists():
+            fail(f"{project}: not a set-up project (no .venv/bin/dvc); run make setup there")
+    else:
+        progress("baking the default project")
+        project = bake(work / "project")
+    env = {**os.environ, "PATH": f"{project / '.venv/bin'}:{os.environ['PATH']}"}
+    results = {"rows": arguments.rows, "machine": machine(project), "template_commit": template_commit()}
+
+    progress(f"generating {arguments.rows:,} rows of sample data")
+    checked(["make", "sample-data", f"ROWS={arguments.rows}"], cwd=project, env=env)
+
+    progress("dvc repro -f (each stage measured)")
+    results["stages"], results["pipeline"] = run_pipeline(project, work, env)
+    progress(f"pipeline: {results['pipeline']['wall_s']} s, ROC AUC {results['pipeline']['roc_auc']}")
+
+    progress("no-op dvc repro and dvc status")
+    repro_s, output = timed([str(project / ".venv/bin/dvc"), "repro"], project, env)
+    if "Running stage" in output:
+        fail(f"the second dvc repro ran a stage, it should have run none:\n{output}")
+    status_s, _ = timed([str(project / ".venv/bin/dvc"), "status"], project, env)
+    results["noop"] = {"repro_s": repro_s, "status_s": status_s}
+
+    if arguments.seed_approach:
+        progress("the tutorial's approach (pandas merges + RandomForest) on the same split")
+        results["seed"] = run_seed(project, work, env)
+        progress(f"tutorial's approach: {results['seed']['wall_s']} s, ROC AUC {results['seed']['roc_auc']}")
+    results["machine"]["load_average_at_end"] = [round(value, 2) for value in os.getloadavg()]
+
+    (work / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+    print(f"written: {work / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()

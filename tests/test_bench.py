@@ -1,0 +1,40 @@
+"""`make bench` runs end to end and writes a complete results.json.
+
+Figures only, no timing assertions: speed belongs to the benchmark, not to tests. To stay short
+it benchmarks a copy of the session's set-up project (PROJECT=) instead of baking and setting up
+one more (the same cookiecutter + make setup that conftest.ready_project runs), at 20 000 rows.
+"""
+
+import json
+
+from conftest import TEMPLATE, copy_project, run
+
+STAGES = ["preprocess", "train", "evaluate", "sanity-check"]
+COST = {"wall_s", "cpu_s", "peak_rss_mb"}
+
+
+def test_make_bench_measures_every_stage_and_the_tutorials_approach(ready_project, tmp_path):
+    project = copy_project(ready_project, tmp_path)
+    out = tmp_path / "bench"
+
+    result = run(["make", "bench", "ROWS=20000", "SEED_APPROACH=1", f"PROJECT={project}", f"OUT={out}"],
+                 cwd=TEMPLATE, env={"OMP_WAIT_POLICY": "passive"})
+
+    results = json.loads((out / "results.json").read_text())
+    assert set(results) >= {"rows", "machine", "stages", "pipeline", "seed", "noop"}
+    assert results["rows"] == 20000
+    assert json.loads((project / "reports/data_profile.json").read_text())["rows"]["total"] == 20000
+    assert set(results["machine"]) >= {"cpus", "memory_gb", "python", "packages"}
+    assert set(results["machine"]["packages"]) >= {"xgboost", "scikit-learn", "pandas", "dvc"}
+    assert list(results["stages"]) == STAGES
+    for name, cost in [*results["stages"].items(), ("pipeline", results["pipeline"]), ("seed", results["seed"])]:
+        assert set(cost) >= COST, name
+        assert all(cost[key] > 0 for key in COST), (name, cost)
+    for approach in ("pipeline", "seed"):
+        assert 0.5 < results[approach]["roc_auc"] <= 1
+    assert results["pipeline"]["roc_auc"] == json.loads((project / "metrics.json").read_text())["roc_auc"]
+    # Every stage ran inside the measured dvc repro, so the whole costs at least its largest part.
+    assert results["pipeline"]["wall_s"] >= max(stage["wall_s"] for stage in results["stages"].values())
+    assert set(results["noop"]) == {"repro_s", "status_s"} and all(value > 0 for value in results["noop"].values())
+    for line in ("preprocess", "sanity-check", "tutorial's approach", "no-op dvc repro", "as fast"):
+        assert line in result.stdout
