@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import bake, combinations, stages_run
@@ -94,7 +95,7 @@ def run_workflow(checkout: Path, event: str, head_repository: str, record: Path)
     """Run every job of the checkout's workflow as GitHub would for `event`."""
     branch = run_git(checkout, "rev-parse", "--abbrev-ref", "HEAD")
     pull_request = event == "pull_request"
-    context = {
+    context: dict[str, Any] = {
         "github": {
             "event_name": event, "repository": REPOSITORY, "server_url": "https://github.example",
             "run_id": "4242", "token": GITHUB_TOKEN, "base_ref": "main" if pull_request else "",
