@@ -27,7 +27,7 @@ LEFTOVER_JINJA = re.compile(r"\{\{-?\s*cookiecutter|\{%-?\s|\s-?%\}|cookiecutter
 def expected_files(answers: dict, module: str) -> set[str]:
     """The exact file list a project baked with `answers` must have (outside .git)."""
     files = {
-        ".dvc/.gitignore", ".dvc/config", ".dvcignore", ".gitignore", "Makefile", "README.md", "baseline.txt",
+        ".dvc/.gitignore", ".dvc/config", ".dvcignore", ".gitignore", ".pre-commit-config.yaml", "Makefile", "README.md", "baseline.txt",
         "dvc.yaml", "params.yaml", "pyproject.toml", "requirements.lock",
         *(f"src/{module}/{name}" for name in MODULE_FILES),
         *(f"tests/{name}" for name in PROJECT_TESTS),

@@ -142,7 +142,7 @@ def test_make_help_lists_every_target_with_its_description(copy_of):
     output = run(["make"], cwd=copy_of).stdout
     targets = dict(re.findall(r"^  (\S+)\s+(.+)$", output, flags=re.M))
     assert {"help", "setup", "repro", "metrics", "gate", "baseline", "test", "lint", "clean", "push", "pull",
-            "status"} <= set(targets)
+            "status", "update"} <= set(targets)
     assert all(description.strip() for description in targets.values())
 
 
