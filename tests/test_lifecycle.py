@@ -56,7 +56,7 @@ def files_of(project: Path) -> dict[str, bytes]:
 
 
 # --- Nothing in a bake depends on where it was baked --------------------------------------
-@pytest.mark.parametrize("answers", combinations())
+@pytest.mark.parametrize("answers", list(combinations()))
 def test_two_bakes_in_different_places_are_identical(answers, tmp_path):
     # given the same answers, baked in two directories (cruft bakes in a fresh temporary one)
     first = bake(tmp_path / "here", **answers)
@@ -170,7 +170,7 @@ def lint_inputs(project: Path) -> str:
 _lint_results: dict[str, tuple[subprocess.CompletedProcess, float]] = {}
 
 
-@pytest.mark.parametrize("answers", combinations())
+@pytest.mark.parametrize("answers", list(combinations()))
 def test_make_lint_with_type_checks_passes(answers, ready_project, tmp_path_factory, tmp_path):
     # given a project baked with these answers, and the tools of the set-up default project
     project = bake(tmp_path, **answers)
