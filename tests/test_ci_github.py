@@ -151,8 +151,8 @@ def test_pull_request_trains_reports_comments_then_gates(published, tmp_path):
     train = jobs["train-and-report"]
     assert not jobs["fork"].ran
     assert not train.failed, step_log(train)
-    assert train.commands() == ["make install-uv", "make setup", "make ci-pull", "make pipeline", "make fetch-base",
-                                "make report", "make install-cml", "make comment", "make gate"]
+    assert train.commands() == ["make install-uv", "make setup", "make lint", "make ci-pull", "make pipeline",
+                                "make fetch-base", "make report", "make install-cml", "make comment", "make gate"]
     pipeline_output = next(step.output for step in train.steps if step.command == "make pipeline")
     assert "train" in stages_run(pipeline_output)
     # and the report posted holds both revisions' metrics, the params diff, the verdict and a link
