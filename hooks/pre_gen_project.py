@@ -2,17 +2,20 @@
 
 Runs inside the environment that runs cookiecutter (often `pipx run cookiecutter` or
 `uvx cookiecutter`), so it imports only the standard library. Each problem is reported on
-one line that names the field and says how to fix it; cookiecutter then removes the
-directory it was about to fill.
+one line that names the field and says how to fix it.
+
+The same `problems()` run twice: first from local_extensions.py, just before cookiecutter
+creates the project's folder (so a refusal leaves nothing, not even a parent folder, and
+cookiecutter prints no traceback), then here as cookiecutter's own pre-generation hook, for
+tools that bake without the template's extensions.
 """
 
 import json
 import keyword
 import re
 import sys
+import unicodedata
 
-# Rendered by cookiecutter; the raw string keeps this file valid Python before rendering.
-ANSWERS = json.loads(r"""{{ cookiecutter | jsonify }}""")
 
 SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")
 CHOICES = {
@@ -22,76 +25,135 @@ CHOICES = {
     "use_gpu": ("no", "yes"),
     "open_source_license": ("MIT", "Apache-2.0", "BSD-3-Clause", "none"),
 }
-# Names the generated package must not shadow: they are imported by the pipeline itself.
-TAKEN_MODULE_NAMES = {"dvc", "xgboost", "sklearn", "pandas", "numpy", "pyarrow", "matplotlib", "yaml", "joblib", "tests"}
+# Names the generated package must not shadow: everything requirements.lock installs (by import
+# name; tests/test_pipeline.py checks this list against a real environment), the tools the
+# project runs, and the folders of the project itself.
+TAKEN_MODULE_NAMES = frozenset("""
+    aiobotocore aiohappyeyeballs aiohttp aiohttp_retry aioitertools aiosignal amqp annotated_types antlr4
+    appdirs asyncssh attr attrs billiard botocore celery certifi cffi charset_normalizer click
+    click_didyoumean click_plugins click_repl cloudpickle colorama configobj contourpy cryptography cycler
+    dateutil dictdiffer diskcache distro dotenv dpath dulwich dvc dvc_data dvc_http dvc_objects dvc_render
+    dvc_s3 dvc_studio_client dvc_task entrypoints filelock flatten_dict flufl fonttools frozenlist fsspec
+    funcy git gitdb grandalf gto hydra idna iniconfig iterative_telemetry jmespath joblib kiwisolver kombu
+    markdown_it matplotlib mdurl mpl_toolkits multidict narwhals networkx numpy omegaconf orjson packaging
+    pandas pathspec pil platformdirs pluggy prompt_toolkit propcache psutil public py pyarrow pycparser
+    pydantic pydantic_core pydantic_settings pydevd_plugins pydot pygit2 pygments pygtrie pylab pyparsing
+    pytest requests rich ruamel ruff s3fs scipy scmrepo semver setuptools shortuuid shtab six sklearn smmap
+    sqltrie tabulate threadpoolctl tomlkit tqdm typing_extensions typing_inspection tzlocal urllib3
+    validate vine voluptuous wcwidth wrapt xgboost yaml yarl zc nvidia
+    pip uv wheel pkg_resources cml conftest mypy pre_commit hypothesis dask distributed dvclive cruft
+    annotated_doc arrow ast_serialize binaryornot cfgv cookiecutter distlib identify jinja2 librt markupsafe
+    mypy_extensions mypyc nodeenv pre_commit_hooks python_discovery shellingham slugify text_unidecode typer
+    tzdata virtualenv
+    tests src
+""".split())
+MAX_LENGTH = {"project_name": 100, "description": 300, "author_name": 100, "project_slug": 64, "module_name": 64,
+              "dvc_remote_url": 1024, "s3_endpoint_url": 1024}
 
-SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-MODULE = re.compile(r"^[a-z][a-z0-9_]*$")
-RUNNER_TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
-S3_URL = re.compile(r"^s3://(?P<bucket>[^/]+)(/[^\s]*)?$")
-S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-ENDPOINT = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s]*)?$")
+# Every pattern is used with fullmatch: `$` would also accept a trailing line break.
+SLUG = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+MODULE = re.compile(r"[a-z][a-z0-9_]*")
+RUNNER_TAG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+S3_URL = re.compile(r"s3://(?P<bucket>[^/\s]+)(/\S*)?")
+S3_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://.*", re.DOTALL)
+# What a directory answer must not look like: another scheme or a drive letter ("s3:/x",
+# "C:\dvc"), or an s3:// URL with a slash or colon lost ("s3//bucket", "s3:bucket").
+NOT_A_DIRECTORY = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*:|s3/).*|.*\\.*", re.DOTALL)
+ENDPOINT = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/\S*)?")
+
+
+def unprintable(value):
+    """The first character that no destination file can hold as typed, or None.
+
+    Line breaks and other control characters, Unicode line/paragraph separators, the byte-order
+    mark and lone surrogates (undecodable bytes on the command line) end or corrupt a line in
+    YAML, TOML, INI and Makefiles alike.
+    """
+    for char in value:
+        if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") or char == "\ufeff":
+            return char
+    return None
 
 
 def problems(answers):
     """Yield one message per bad answer, each naming the field and the fix."""
-    for field in ("project_name", "description", "author_name"):
+    for field, limit in MAX_LENGTH.items():
         value = answers[field]
-        if not value.strip():
+        char = unprintable(value)
+        if char is not None:
+            yield f"{field} contains a line break or control character ({char!r}): keep it on one line of text"
+        elif len(value) > limit:
+            yield f"{field} is {len(value)} characters long: keep it to {limit}"
+    for field in ("project_name", "description", "author_name"):
+        if not answers[field].strip():
             yield f"{field} is empty: give a non-empty value"
-        elif any(ord(char) < 32 for char in value):
-            yield f"{field} contains a line break or control character: keep it on one line"
 
     slug = answers["project_slug"]
-    if not SLUG.match(slug):
+    slug_is_bad = bool(unprintable(slug)) or len(slug) > MAX_LENGTH["project_slug"] or not SLUG.fullmatch(slug)
+    if slug_is_bad and not unprintable(slug) and (slug or answers["project_name"].strip()):
         yield (
             f"project_slug {slug!r} is not a valid repository name: use lowercase letters, "
             "digits and single dashes, starting with a letter (e.g. music-recommendation)"
         )
 
     module = answers["module_name"]
-    if not MODULE.match(module) or keyword.iskeyword(module):
+    if unprintable(module) or len(module) > MAX_LENGTH["module_name"]:
+        pass  # reported above
+    elif slug_is_bad and module == slug.replace("-", "_"):
+        pass  # derived from the slug: fixing the slug fixes it
+    elif not MODULE.fullmatch(module) or keyword.iskeyword(module):
         yield (
             f"module_name {module!r} is not a valid Python package name: use lowercase letters, "
             "digits and underscores, starting with a letter (e.g. music_recommendation)"
         )
     elif module in TAKEN_MODULE_NAMES or module in sys.stdlib_module_names:
-        yield f"module_name {module!r} would shadow the library of the same name: choose another name"
+        yield f"module_name {module!r} would shadow the package or tool of the same name: choose another name"
 
     for field, allowed in CHOICES.items():
         if answers[field] not in allowed:
             yield f"{field} {answers[field]!r} is not supported: choose one of {', '.join(allowed)}"
 
     tag = answers["gpu_runner_tag"]
-    if not RUNNER_TAG.match(tag):
+    if not RUNNER_TAG.fullmatch(tag):
         yield (
             f"gpu_runner_tag {tag!r} is not a valid runner tag: use letters, digits, '.', '_' "
             "or '-' (at most 63 characters), e.g. gpu"
         )
 
-    remote = answers["dvc_remote_url"].strip()
-    endpoint = answers["s3_endpoint_url"].strip()
+    yield from remote_problems(answers["dvc_remote_url"].strip(), answers["s3_endpoint_url"].strip())
+
+
+def remote_problems(remote, endpoint):
+    if unprintable(remote) or unprintable(endpoint):
+        return  # reported with the other free-text fields
     is_s3 = remote.startswith("s3://")
     if is_s3:
-        match = S3_URL.match(remote)
-        if not match or not S3_BUCKET.match(match["bucket"]):
+        match = S3_URL.fullmatch(remote)
+        if not match or not S3_BUCKET.fullmatch(match["bucket"]):
             yield (
                 f"dvc_remote_url {remote!r} is not a valid S3 URL: use s3://bucket/prefix with a bucket "
-                "name of 3-63 lowercase letters, digits, dots or dashes"
+                "name of 3-63 lowercase letters, digits, dots or dashes, and no spaces"
             )
-    elif URL_SCHEME.match(remote):
+    elif URL_SCHEME.fullmatch(remote):
         scheme = remote.split("://", 1)[0]
         yield (
             f"dvc_remote_url scheme {scheme!r} is not supported: use s3://bucket/prefix (AWS or any "
             "S3-compatible store), a local directory, or leave it empty for a folder beside the project"
         )
+    elif NOT_A_DIRECTORY.fullmatch(remote):
+        yield (
+            f"dvc_remote_url {remote!r} is neither an s3:// URL nor a directory path of this system: "
+            "use s3://bucket/prefix, a POSIX path such as /srv/dvc-storage or ../storage, or leave it empty"
+        )
+    elif '"' in remote and "'" in remote:
+        yield "dvc_remote_url holds both ' and \" quotes, which .dvc/config cannot store: rename the directory"
     if endpoint:
         if not is_s3:
             yield "s3_endpoint_url is set but dvc_remote_url is not an s3:// URL: set both, or leave s3_endpoint_url empty"
         elif "@" in endpoint:
             yield "s3_endpoint_url must not contain credentials: put them in the environment (AWS_ACCESS_KEY_ID)"
-        elif not ENDPOINT.match(endpoint):
+        elif not ENDPOINT.fullmatch(endpoint) or '"' in endpoint:
             yield (
                 f"s3_endpoint_url {endpoint!r} is not an http(s) URL: use e.g. http://127.0.0.1:9000 "
                 "or https://minio.example.com"
@@ -99,7 +161,10 @@ def problems(answers):
 
 
 def main():
-    found = list(problems(ANSWERS))
+    # Rendered by cookiecutter; the raw string keeps this file valid Python (and importable by
+    # local_extensions.py, which runs the same checks earlier) before rendering.
+    answers = json.loads(r"""{{ cookiecutter | jsonify }}""")
+    found = list(problems(answers))
     for message in found:
         print(f"ERROR: {message}", file=sys.stderr)
     if found:

@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from configobj import ConfigObj
 from cookiecutter.main import cookiecutter
 
 pytest_plugins = ["s3_server"]
@@ -25,6 +26,11 @@ def bake(output_dir: Path, **answers: str) -> Path:
     """Bake the template with `answers` (others default) into output_dir; return the project."""
     project = cookiecutter(str(TEMPLATE), no_input=True, extra_context=answers, output_dir=str(output_dir))
     return Path(project)
+
+
+def dvc_config(project: Path) -> ConfigObj:
+    """.dvc/config read as DVC reads it (configobj: quoted values, `#` comments)."""
+    return ConfigObj(str(project / ".dvc" / "config"), encoding="utf-8", file_error=True)
 
 
 def run(command: list[str] | str, cwd: Path, check: bool = True, env: dict | None = None, **kwargs):

@@ -40,6 +40,24 @@ def unknown_members(header, rows):
     return header, rows
 
 
+def infinite_song_length(header, rows):
+    rows[6]["song_length"] = "inf"
+    return header, rows
+
+
+def latin1_byte(path: Path) -> None:
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines[3] = lines[3].replace(b",", b",\xe9", 1)  # a byte that is not UTF-8, in the city column
+    path.write_bytes(b"".join(lines))
+
+
+def duplicated_header(path: Path) -> None:
+    lines = path.read_text().splitlines(keepends=True)
+    names = lines[0].rstrip("\n").split(",")
+    lines[0] = ",".join([*names[:-1], names[0]]) + "\n"
+    path.write_text("".join(lines))
+
+
 def empty(path: Path) -> None:
     path.write_text("")
 
@@ -56,6 +74,11 @@ CASES = {  # id: (file in data/raw, how to break it, what the error must say)
                                "but has text 'four minutes' at data row 5"),
     "lookup-key-matches-nothing": ("members.csv", unknown_members, "members.csv: no value of key column 'msno' "
                                    "matches the main table"),
+    "infinite-number": ("songs.csv", infinite_song_length, "songs.csv: column 'song_length' has a non-finite or "
+                        "too large number inf at data row 7"),
+    "not-utf8": ("members.csv", latin1_byte, "members.csv: column 'city' holds text that is not valid utf-8 at "
+                 "data row 3"),
+    "duplicated-header": ("songs.csv", duplicated_header, "songs.csv: the header names column 'song_id' twice"),
     "empty-file": ("members.csv", empty, "members.csv: file is empty"),
     "header-only": ("songs.csv", header_only, "songs.csv: has a header but no rows"),
 }
@@ -66,7 +89,7 @@ def test_bad_data_fails_preprocess_naming_file_and_column(project_copy, table, b
     # given a set-up project whose sample data has one defect
     path = project_copy / "data/raw" / table
     path.chmod(0o644)
-    if breakage in (empty, header_only):
+    if breakage in (empty, header_only, latin1_byte, duplicated_header):
         breakage(path)
     else:
         edit_csv(path, breakage)

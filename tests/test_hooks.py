@@ -12,21 +12,42 @@ COOKIECUTTER = [sys.executable, "-m", "cookiecutter", "--no-input"]
 BAD_ANSWERS = {  # id: (answers, field the message must name, words of the fix)
     "slug-with-space": ({"project_slug": "my project", "module_name": "ok"}, "project_slug", "lowercase letters"),
     "slug-uppercase": ({"project_slug": "MyProject", "module_name": "ok"}, "project_slug", "lowercase letters"),
+    "slug-with-slash": ({"project_slug": "a/b"}, "project_slug", "lowercase letters"),
+    "slug-trailing-newline": ({"project_slug": "ok\n", "module_name": "ok"}, "project_slug", "one line"),
     "module-with-dash": ({"module_name": "my-module"}, "module_name", "underscores"),
     "module-keyword": ({"module_name": "class"}, "module_name", "not a valid Python package name"),
     "module-shadows-library": ({"module_name": "xgboost"}, "module_name", "would shadow"),
     "module-shadows-stdlib": ({"module_name": "json"}, "module_name", "would shadow"),
+    "module-trailing-newline": ({"module_name": "ok\n"}, "module_name", "one line"),
+    "module-too-long": ({"module_name": "m" * 300}, "module_name", "keep it to 64"),
     "runner-tag-with-space": ({"gpu_runner_tag": "big gpu"}, "gpu_runner_tag", "valid runner tag"),
+    "runner-tag-trailing-newline": ({"gpu_runner_tag": "gpu\n"}, "gpu_runner_tag", "valid runner tag"),
     "remote-unknown-scheme": ({"dvc_remote_url": "ftp://host/store"}, "dvc_remote_url", "s3://bucket/prefix"),
     "remote-bad-bucket": ({"dvc_remote_url": "s3://UPPER_case/x"}, "dvc_remote_url", "bucket"),
+    "remote-newline-moves-cache": ({"dvc_remote_url": "x\n[cache]\n    dir = /elsewhere/evil"}, "dvc_remote_url",
+                                   "one line"),
+    "remote-newline-sets-endpoint": ({"dvc_remote_url": "x\n    endpointurl = http://evil"}, "dvc_remote_url",
+                                     "one line"),
+    "remote-s3-one-slash": ({"dvc_remote_url": "s3:/bucket/x"}, "dvc_remote_url", "neither an s3:// URL"),
+    "remote-s3-no-colon": ({"dvc_remote_url": "s3//bucket"}, "dvc_remote_url", "neither an s3:// URL"),
+    "remote-windows-path": ({"dvc_remote_url": "C:\\Users\\me\\dvc"}, "dvc_remote_url", "neither an s3:// URL"),
+    "remote-both-quotes": ({"dvc_remote_url": "/srv/it's \"here\""}, "dvc_remote_url", "quotes"),
     "endpoint-without-s3": ({"s3_endpoint_url": "http://127.0.0.1:9000"}, "s3_endpoint_url", "not an s3:// URL"),
     "endpoint-not-http": ({"dvc_remote_url": "s3://bucket/x", "s3_endpoint_url": "minio:9000"}, "s3_endpoint_url",
                           "http(s) URL"),
     "endpoint-with-credentials": ({"dvc_remote_url": "s3://bucket/x", "s3_endpoint_url": "http://key:secret@minio"},
                                   "s3_endpoint_url", "credentials"),
-    "empty-name": ({"project_name": " ", "project_slug": "ok"}, "project_name", "non-empty"),
+    "endpoint-newline": ({"dvc_remote_url": "s3://bucket/x", "s3_endpoint_url": "http://h\n[core]"},
+                         "s3_endpoint_url", "one line"),
+    "blank-name": ({"project_name": " ", "project_slug": "ok"}, "project_name", "non-empty"),
+    "empty-name": ({"project_name": ""}, "project_name", "non-empty"),
+    "name-too-long": ({"project_name": "word " * 60}, "project_name", "keep it to 100"),
     "newline-in-description": ({"description": "two\nlines"}, "description", "one line"),
+    "bell-in-author": ({"author_name": "ding\adong"}, "author_name", "control character"),
+    "line-separator-in-description": ({"description": "one\u2028two"}, "description", "one line"),
 }
+# Tools the generated project runs; a package of the same name would shadow them.
+TOOL_NAMES = ["pytest", "ruff", "setuptools", "pip", "cml", "conftest", "uv"]
 
 
 # Choice answers outside their list are refused by cookiecutter itself, before the hooks run.
@@ -39,25 +60,43 @@ BAD_CHOICES = {
 }
 
 
-def hook_errors(stderr: str) -> list[str]:
-    """The hook's own lines (cookiecutter adds an 'ERROR: Stopping generation ...' of its own)."""
-    return [line for line in stderr.splitlines() if line.startswith("ERROR: ") and "Stopping generation" not in line]
+def hook_errors(output: str) -> list[str]:
+    """The lines that refuse an answer (cookiecutter's own log line about the hook is not one)."""
+    return [line for line in output.splitlines() if line.startswith("ERROR: ") and "Stopping generation" not in line]
 
 
-def bake_cli(output_dir: Path, answers: dict) -> subprocess.CompletedProcess:
+class BakeResult(subprocess.CompletedProcess[str]):
+    output: str  # stdout and stderr together
+
+
+def bake_cli(output_dir: Path, answers: dict) -> BakeResult:
+    """cookiecutter's command line, as a user runs it; .output holds stdout and stderr together."""
     arguments = [f"{key}={value}" for key, value in answers.items()]
-    return subprocess.run([*COOKIECUTTER, "--output-dir", str(output_dir), str(TEMPLATE), *arguments],
-                          capture_output=True, text=True)
+    result = subprocess.run([*COOKIECUTTER, "--output-dir", str(output_dir), str(TEMPLATE), *arguments],
+                            capture_output=True, text=True)
+    baked = BakeResult(result.args, result.returncode, result.stdout, result.stderr)
+    baked.output = result.stdout + result.stderr
+    return baked
 
 
 @pytest.mark.parametrize(("answers", "field", "fix"), BAD_ANSWERS.values(), ids=BAD_ANSWERS.keys())
 def test_bad_answer_is_refused_and_nothing_is_written(tmp_path, answers, field, fix):
     result = bake_cli(tmp_path, answers)
-    errors = hook_errors(result.stderr)
+    errors = hook_errors(result.output)
     assert result.returncode != 0
-    assert len(errors) == 1, result.stderr
+    assert len(errors) == 1, result.output
     assert errors[0].startswith(f"ERROR: {field} ")
     assert fix in errors[0]
+    assert "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", TOOL_NAMES)
+def test_a_module_name_that_shadows_a_tool_is_refused(tmp_path, name):
+    result = bake_cli(tmp_path, {"module_name": name})
+    assert hook_errors(result.output) == [
+        f"ERROR: module_name {name!r} would shadow the package or tool of the same name: choose another name"
+    ]
     assert list(tmp_path.iterdir()) == []
 
 
@@ -73,7 +112,7 @@ def test_answer_outside_the_choices_is_refused_naming_them(tmp_path, field, valu
 
 def test_every_problem_is_reported_at_once(tmp_path):
     result = bake_cli(tmp_path, {"project_slug": "Bad Slug", "module_name": "class", "gpu_runner_tag": "a b"})
-    fields = [line.split()[1] for line in hook_errors(result.stderr)]
+    fields = [line.split()[1] for line in hook_errors(result.output)]
     assert fields == ["project_slug", "module_name", "gpu_runner_tag"]
     assert list(tmp_path.iterdir()) == []
 
@@ -88,7 +127,7 @@ def test_an_existing_directory_is_not_removed_by_a_refused_answer(tmp_path):
     result = subprocess.run(arguments, capture_output=True, text=True)
     # then it is refused by the hook, and the earlier project is neither removed nor changed
     assert result.returncode != 0
-    assert hook_errors(result.stderr)[0].startswith("ERROR: gpu_runner_tag ")
+    assert hook_errors(result.stdout + result.stderr)[0].startswith("ERROR: gpu_runner_tag ")
     assert {path.name: path.read_bytes() for path in project.iterdir() if path.is_file()} == before
 
 
@@ -106,7 +145,7 @@ def test_an_existing_directory_is_not_removed_by_a_refused_answer(tmp_path):
 )
 def test_good_answers_are_accepted(tmp_path, answers):
     result = bake_cli(tmp_path, answers)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0, result.output
     assert len(list(tmp_path.iterdir())) == 1
 
 
@@ -115,3 +154,32 @@ def test_hooks_import_only_the_standard_library():
         imported = {line.split()[1].split(".")[0] for line in hook.read_text().splitlines()
                     if line.startswith(("import ", "from "))}
         assert imported <= set(sys.stdlib_module_names), f"{hook.name} imports {imported - set(sys.stdlib_module_names)}"
+
+
+def test_the_checks_run_before_the_project_folder_exists(tmp_path):
+    """cookiecutter creates the project folder before its pre-generation hook runs; the template's
+    extension runs the hook's checks when the folder is named, so not even a parent is left."""
+    result = bake_cli(tmp_path / "out", {"project_slug": "parent/child"})
+    assert result.returncode != 0
+    assert not (tmp_path / "out" / "parent").exists()
+
+
+@pytest.mark.parametrize(
+    ("project_name", "slug", "module"),
+    [
+        ("Music Recommendation", "music-recommendation", "music_recommendation"),
+        ('Café "Beats" ML', "cafe-beats-ml", "cafe_beats_ml"),
+        ("Señor Fraud/Risk Scoring", "senor-fraud-risk-scoring", "senor_fraud_risk_scoring"),
+        ("Churn  --  model_v2", "churn-model-v2", "churn_model_v2"),
+        ("Ünïcödé Ärger", "unicode-arger", "unicode_arger"),
+        ("a/b", "a-b", "a_b"),
+    ],
+)
+def test_derived_names_are_ascii_and_valid_whatever_the_human_name(tmp_path, project_name, slug, module):
+    # given only a human name, as a newcomer types it
+    result = bake_cli(tmp_path, {"project_name": project_name})
+    # then the folder and the package get plain ASCII names, and the human name stays as typed
+    assert result.returncode == 0, result.output
+    project = tmp_path / slug
+    assert (project / "src" / module / "__init__.py").exists()
+    assert (project / "README.md").read_text().splitlines()[0] == f"# {project_name}"

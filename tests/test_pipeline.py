@@ -5,6 +5,7 @@ environment from requirements.lock and real sample data) and reproduced once for
 (a real `dvc repro`); tests that change files work on a copy so they do not depend on each other.
 """
 
+import importlib.util
 import json
 import os
 import re
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import bake, copy_project, run, stages_run
+from conftest import TEMPLATE, bake, copy_project, run, stages_run
 
 GIT_IDENTITY = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com", "GIT_COMMITTER_NAME": "Test",
                 "GIT_COMMITTER_EMAIL": "test@example.com"}
@@ -157,3 +158,33 @@ def test_setup_works_with_pip_alone(tmp_path):
                    cwd=project)
     assert f"xgboost=={versions.stdout.strip()}" in (project / "requirements.lock").read_text()
     assert (project / "data/raw.dvc").exists()
+
+
+def test_make_gate_refuses_a_tampered_metric_with_one_line(copy_of):
+    # given a reproduced project whose metrics.json was edited to a NaN score (a pass before)
+    metrics = json.loads((copy_of / "metrics.json").read_text())
+    (copy_of / "metrics.json").write_text(json.dumps({**metrics, "roc_auc": float("nan")}))
+    # when the gate runs as CI runs it
+    result = run(["make", "gate"], cwd=copy_of, check=False)
+    # then it fails with one line naming the file, and no traceback
+    assert result.returncode != 0
+    assert "error: metrics.json: roc_auc is nan, not a finite number" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_module_names_the_hook_refuses_cover_every_installed_package(ready_project):
+    # given the real environment that requirements.lock installs
+    site_packages = next((ready_project / ".venv" / "lib").glob("python3*/site-packages"))
+    importable = {
+        path.name.removesuffix(".py").lower()
+        for path in site_packages.iterdir()
+        if (path.is_dir() or path.suffix == ".py") and path.name.removesuffix(".py").isidentifier()
+        and not path.name.startswith("_")  # (numpy.libs and the like are no module name)
+    }
+    # then the hook refuses each as a module name (a package of that name would shadow it)
+    spec = importlib.util.spec_from_file_location("pre_gen_project", TEMPLATE / "hooks" / "pre_gen_project.py")
+    assert spec and spec.loader
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    missing = importable - hook.TAKEN_MODULE_NAMES
+    assert not missing, f"add these to TAKEN_MODULE_NAMES in hooks/pre_gen_project.py: {sorted(missing)}"

@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
-from conftest import bake, copy_project, run, stages_run
+from conftest import bake, copy_project, dvc_config, run, stages_run
 from s3_server import CREDENTIALS, IAM_BUCKET, free_port
 
 STAGES = ["preprocess", "train", "evaluate", "sanity-check"]
@@ -178,9 +178,9 @@ def teammate_round_trip(owner: Project, workdir: Path) -> dict:
 def test_s3_round_trip_gives_the_teammate_identical_data_and_model(s3_project, s3_server, tmp_path):
     # given a project whose .dvc/config names the S3 remote and its endpoint, and no credentials
     config = (s3_project.path / ".dvc" / "config").read_text()
-    url = next(line.split("=", 1)[1].strip() for line in config.splitlines() if line.strip().startswith("url"))
-    bucket, prefix = urlparse(url).netloc, urlparse(url).path.strip("/")
-    assert f"endpointurl = {s3_server.endpoint}" in config
+    remote = dvc_config(s3_project.path)['remote "storage"']
+    bucket, prefix = urlparse(remote["url"]).netloc, urlparse(remote["url"]).path.strip("/")
+    assert remote["endpointurl"] == s3_server.endpoint
     assert "secret" not in config.lower() and CREDENTIALS["AWS_ACCESS_KEY_ID"] not in config
     assert s3_server.keys(bucket) == []
     # when the owner pushes and a teammate clones and pulls; then see teammate_round_trip
@@ -196,7 +196,7 @@ def test_s3_round_trip_gives_the_teammate_identical_data_and_model(s3_project, s
 def test_local_default_round_trip_gives_the_teammate_identical_data_and_model(local_project, tmp_path):
     # given a project baked without a remote: its remote is a directory beside it, not yet made
     storage = (local_project.path.parent / f"{local_project.path.name}-dvc-storage").resolve()
-    assert f"url = {storage}" in (local_project.path / ".dvc" / "config").read_text()
+    assert dvc_config(local_project.path)['remote "storage"']["url"] == str(storage)
     assert not storage.exists()
     # when the owner pushes and a teammate clones elsewhere and pulls; then see teammate_round_trip
     teammate_round_trip(local_project, tmp_path)
@@ -220,7 +220,8 @@ def test_make_remote_moves_the_project_to_s3_and_back(local_project, s3_server, 
     run(["make", "remote", f"URL=s3://{bucket}/moved", f"ENDPOINT={s3_server.endpoint}"], cwd=project)
     # then .dvc/config names the bucket and endpoint, and no credentials
     config = (project / ".dvc" / "config").read_text()
-    assert f"url = s3://{bucket}/moved" in config and f"endpointurl = {s3_server.endpoint}" in config
+    remote = dvc_config(project)['remote "storage"']
+    assert remote["url"] == f"s3://{bucket}/moved" and remote["endpointurl"] == s3_server.endpoint
     assert "access_key" not in config and "secret" not in config
     # and make push with credentials from the environment fills the bucket
     run(["make", "push"], cwd=project, env={**CREDENTIALS, **NO_METADATA})
@@ -228,8 +229,8 @@ def test_make_remote_moves_the_project_to_s3_and_back(local_project, s3_server, 
     # when it is moved back to a directory
     run(["make", "remote", f"URL={tmp_path / 'store'}"], cwd=project)
     # then the S3 endpoint is gone from the config too (DVC refuses it on a directory remote)
-    config = (project / ".dvc" / "config").read_text()
-    assert "endpointurl" not in config and f"url = {tmp_path / 'store'}" in config
+    remote = dvc_config(project)['remote "storage"']
+    assert "endpointurl" not in remote and remote["url"] == str(tmp_path / "store")
     run(["make", "push"], cwd=project)
     assert stored_objects(tmp_path / "store") == pushed_objects(project)
 
@@ -242,6 +243,42 @@ def test_make_remote_without_url_explains_its_usage(local_project):
     assert result.returncode != 0
     assert "usage: make remote URL=s3://bucket/prefix" in result.stderr
     assert run(["git", "status", "--porcelain", ".dvc/config"], cwd=local_project.path).stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["URL=s3://bkt/x;touch $HOME/PWNED"], "URL 's3://bkt/x;touch $HOME/PWNED' is not a valid S3 URL"),
+        (["URL=s3://bkt/x", "ENDPOINT=http://h:1$(shell touch $HOME/PWNED)"],
+         "ENDPOINT 'http://h:1$(shell touch $HOME/PWNED)' is not an http(s) URL"),
+        (["URL=s3:/bucket/x"], "URL 's3:/bucket/x' is neither an s3:// URL nor a directory path"),
+        (["URL=C:\\dvc"], "is neither an s3:// URL nor a directory path"),
+    ],
+    ids=["command-in-url", "make-function-in-endpoint", "s3-one-slash", "windows-path"],
+)
+def test_make_remote_refuses_bad_locations_as_typed_and_runs_nothing(local_project, tmp_path, arguments, message):
+    # given a set-up project, and a HOME where an injected command would leave a file
+    env = {"HOME": str(tmp_path)}
+    # when make remote gets a value with shell or make syntax, or a location that is no remote
+    result = run(["make", "remote", *arguments], cwd=local_project.path, env=env, check=False)
+    # then it is refused naming the value exactly as typed (make expanded nothing), nothing ran,
+    # and the config is unchanged
+    assert result.returncode != 0
+    assert f"error: {message}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "PWNED").exists()
+    assert run(["git", "status", "--porcelain", ".dvc/config"], cwd=local_project.path).stdout == ""
+
+
+def test_make_remote_stores_shell_syntax_as_a_literal_directory(local_project, tmp_path):
+    # given a directory name that a shell would run as a command if make pasted it unquoted
+    project = copy_project(local_project.path, tmp_path)
+    directory = f"{tmp_path}/store;touch${{IFS}}PWNED#1"
+    # when the remote is moved there
+    run(["make", "remote", f"URL={directory}"], cwd=project)
+    # then DVC reads back the name exactly, and nothing ran
+    assert dvc_config(project)['remote "storage"']["url"] == directory
+    assert not (project / "PWNED").exists() and not (tmp_path / "PWNED").exists()
 
 
 # MOTO_SIGNATURE_QUIRK: the key-checking moto server answers SignatureDoesNotMatch, even to the

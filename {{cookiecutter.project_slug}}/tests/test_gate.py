@@ -1,10 +1,12 @@
 """The gate: baseline.txt is a floor that only moves up, and failed sanity checks fail the run."""
 
 import json
+import sys
 
 import pytest
 
-from {{ cookiecutter.module_name }}.common import PipelineError
+from {{ cookiecutter.module_name }} import gate
+from {{ cookiecutter.module_name }}.common import PipelineError, run
 from {{ cookiecutter.module_name }}.gate import evaluate_gate, raise_baseline, read_baseline, write_baseline
 
 SANE = {"checks": [{"name": "probabilities_in_range", "value": 0.0, "threshold": 0.0, "passed": True, "detail": ""}]}
@@ -66,17 +68,36 @@ def test_unknown_gate_metric_is_an_error():
         evaluate_gate({"roc_auc": 0.9}, SANE, 0.8, "auc")
 
 
+PROFILE = {"rows": {"total": 500}, "class_balance": {"0": 0.6, "1": 0.4}}
+CHECK_NAMES = [
+    "test_rows",
+    "classes_in_both_splits",
+    "probabilities_in_range",
+    "probabilities_sum_to_one",
+    "class_share[0]",
+    "class_share[1]",
+    "cv_fold_outlier",
+]
+
+
+def all_checks(failing: str | None = None) -> dict:
+    checks = [
+        {"name": name, "value": 0.0, "threshold": 0.05, "passed": name != failing, "detail": ""} for name in CHECK_NAMES
+    ]
+    return {"passed": failing is None, "checks": checks}
+
+
 @pytest.fixture
 def results(tmp_path, monkeypatch):
-    """A project folder holding a run's results: roc_auc 0.8, sanity checks as the test sets them."""
+    """A project folder holding a run's results: roc_auc 0.8, every sanity check as the test sets it."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "params.yaml").write_text("gate:\n  metric: roc_auc\n")
-    (tmp_path / "metrics.json").write_text(json.dumps({"roc_auc": 0.8}))
+    (tmp_path / "metrics.json").write_text(json.dumps({"roc_auc": 0.8, "log_loss": 0.5}))
     (tmp_path / "reports").mkdir()
+    (tmp_path / "reports/data_profile.json").write_text(json.dumps(PROFILE))
 
     def write_sanity(passed: bool):
-        check = {"name": "cv_fold_outlier", "value": 0.2, "threshold": 0.05, "passed": passed, "detail": "fold 2"}
-        (tmp_path / "reports/sanity.json").write_text(json.dumps({"passed": passed, "checks": [check]}))
+        (tmp_path / "reports/sanity.json").write_text(json.dumps(all_checks(None if passed else "cv_fold_outlier")))
 
     write_sanity(True)
     return tmp_path, write_sanity
@@ -97,3 +118,96 @@ def test_make_baseline_refuses_a_model_that_fails_a_sanity_check(results):
     assert read_baseline(folder / "baseline.txt") == 0.7
     raise_baseline(force=True)
     assert read_baseline(folder / "baseline.txt") == 0.8
+
+
+# --- A gate that cannot be fooled: tampered or damaged inputs fail, with one line, never a pass ---
+def gate_output(monkeypatch, capsys) -> tuple[int | str | None, str]:
+    """Run the gate as `make gate` does; return its exit code and what it printed to stderr."""
+    monkeypatch.setattr(sys, "argv", ["gate"])
+    with pytest.raises(SystemExit) as exit_info:
+        run(gate.main)
+        raise SystemExit(0)
+    return exit_info.value.code, capsys.readouterr().err
+
+
+def test_untampered_results_pass(results, monkeypatch, capsys):
+    folder, _ = results
+    (folder / "baseline.txt").write_text("0.75\n")
+    assert gate_output(monkeypatch, capsys)[0] == 0
+
+
+TAMPERED = {  # id: (file, content, words the one-line error must hold)
+    "metric-nan": ("metrics.json", '{"roc_auc": NaN}', "not a finite number"),
+    "metric-nan-string": ("metrics.json", '{"roc_auc": "nan"}', "not a finite number"),
+    "metric-infinity": ("metrics.json", '{"roc_auc": Infinity}', "not a finite number"),
+    "metric-true": ("metrics.json", '{"roc_auc": true}', "not a finite number"),
+    "metric-null": ("metrics.json", '{"roc_auc": null}', "not a finite number"),
+    "metric-out-of-range": ("metrics.json", '{"roc_auc": 1.5}', "outside its valid range"),
+    "metrics-malformed": ("metrics.json", '{"roc_auc": 0.9', "metrics.json is not valid JSON"),
+    "metrics-empty": ("metrics.json", "", "metrics.json is not valid JSON"),
+    "metrics-list": ("metrics.json", "[0.9]", "not an object of metrics"),
+    "metric-missing": ("metrics.json", '{"accuracy": 0.9}', "gate.metric 'roc_auc' is not in metrics.json"),
+    "sanity-no-checks": ("reports/sanity.json", '{"passed": true, "checks": []}', "holds no list of checks"),
+    "sanity-failed-without-checks": ("reports/sanity.json", '{"passed": false}', "holds no list of checks"),
+    "sanity-malformed": ("reports/sanity.json", "{", "sanity.json is not valid JSON"),
+    "sanity-not-an-object": ("reports/sanity.json", "[]", "holds no list of checks"),
+    "sanity-passed-as-string": (
+        "reports/sanity.json",
+        json.dumps(
+            {
+                "checks": [
+                    {**check, "passed": "false"} if check["name"] == "cv_fold_outlier" else check
+                    for check in all_checks()["checks"]
+                ]
+            }
+        ),
+        "true/false `passed`",
+    ),
+    "sanity-check-missing": (
+        "reports/sanity.json",
+        json.dumps({"checks": [check for check in all_checks()["checks"] if check["name"] != "class_share[1]"]}),
+        "lacks the checks ['class_share[1]']",
+    ),
+    "sanity-overall-contradicts": (
+        "reports/sanity.json",
+        json.dumps({**all_checks(), "passed": False}),
+        "contradicts its checks",
+    ),
+    "baseline-negative": ("baseline.txt", "-0.5\n", "outside its valid range"),
+    "baseline-minus-infinity": ("baseline.txt", "-1e999\n", "not a finite number"),
+    "baseline-above-one": ("baseline.txt", "1.5\n", "outside its valid range"),
+    "baseline-text": ("baseline.txt", "high\n", "not a number"),
+    "params-without-gate": ("params.yaml", "train:\n  seed: 1\n", "params.yaml has no gate.metric"),
+    "params-malformed": ("params.yaml", "gate: [\n", "params.yaml is not valid YAML"),
+    "profile-missing-classes": ("reports/data_profile.json", "{}", "has no class_balance"),
+}
+
+
+@pytest.mark.parametrize(("name", "content", "message"), TAMPERED.values(), ids=TAMPERED.keys())
+def test_tampered_or_damaged_input_fails_the_gate_with_one_line(results, monkeypatch, capsys, name, content, message):
+    # given results that passed the gate, then one file tampered with or damaged
+    folder, _ = results
+    (folder / "baseline.txt").write_text("0.75\n")
+    (folder / name).write_text(content)
+    # when the gate runs
+    code, stderr = gate_output(monkeypatch, capsys)
+    # then it fails, on one line that names the problem, and no traceback
+    assert code == 1
+    assert len(stderr.strip().splitlines()) == 1, stderr
+    assert stderr.startswith("error: ") and message in stderr
+
+
+def test_log_loss_gate_refuses_a_nan_loss_and_a_negative_floor(results, monkeypatch, capsys):
+    folder, _ = results
+    (folder / "params.yaml").write_text("gate:\n  metric: log_loss\n")
+    (folder / "baseline.txt").write_text("0.6\n")
+    assert gate_output(monkeypatch, capsys)[0] == 0
+    (folder / "metrics.json").write_text('{"log_loss": NaN}')
+    assert gate_output(monkeypatch, capsys) == (
+        1,
+        "error: metrics.json: log_loss is nan, not a finite number. Rerun the pipeline (make repro), or fix the file\n",
+    )
+    (folder / "metrics.json").write_text('{"log_loss": 0.5}')
+    (folder / "baseline.txt").write_text("-0.1\n")
+    code, stderr = gate_output(monkeypatch, capsys)
+    assert code == 1 and "baseline.txt: log_loss -0.1 lies outside its valid range" in stderr

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import DATA_PARAMS, SPLIT_PARAMS, with_source
 from {{ cookiecutter.module_name }}.common import PipelineError
-from {{ cookiecutter.module_name }}.preprocess import build_dataset, read_table
+from {{ cookiecutter.module_name }}.preprocess import build_dataset, read_table, reading_params
 
 
 def test_joins_lookups_encodes_and_splits(dataset):
@@ -119,3 +119,77 @@ def test_text_in_a_numeric_column_of_a_csv_file_is_refused(tables, tmp_path):
     from_file = read_table(tmp_path / "members.csv")
     with pytest.raises(PipelineError, match="members.csv: column 'age' should be numeric but has text 'old'"):
         build_dataset(main, [(from_file, key), songs], DATA_PARAMS, SPLIT_PARAMS)
+
+
+# --- Files as users save them: encodings, headers, numbers written out, label spellings ---
+def from_files(tables, tmp_path, members_csv: bytes | None = None, main_csv: bytes | None = None, **reading):
+    """Write the tiny tables as CSV files (optionally replacing one's bytes), read them as preprocess does."""
+    main, [(members, member_key), (songs, song_key)] = tables
+    files = {"interactions.csv": main, "members.csv": members, "songs.csv": songs}
+    for name, frame in files.items():
+        frame.to_csv(tmp_path / name, index=False)
+    if members_csv is not None:
+        (tmp_path / "members.csv").write_bytes(members_csv)
+    if main_csv is not None:
+        (tmp_path / "interactions.csv").write_bytes(main_csv)
+    settings = reading_params(reading)
+    read = {name: read_table(tmp_path / name, settings) for name in files}
+    lookups = [(read["members.csv"], member_key), (read["songs.csv"], song_key)]
+    return build_dataset(read["interactions.csv"], lookups, DATA_PARAMS, SPLIT_PARAMS)
+
+
+def members_with_age(tables, row: int, age: str) -> bytes:
+    members = tables[1][0][0].astype({"age": object})
+    members.loc[row, "age"] = age
+    return members.to_csv(index=False).encode()
+
+
+@pytest.mark.parametrize("age", ["1e300", "inf", "-inf", "NaN"])
+def test_a_non_finite_or_overflowing_number_is_refused_naming_file_column_and_row(tables, tmp_path, age):
+    with pytest.raises(
+        PipelineError,
+        match=r"members.csv: column 'age' has a non-finite or too large number .* at "
+        r"data row 6; .*data.non_finite: missing",
+    ):
+        from_files(tables, tmp_path, members_with_age(tables, 5, age))
+
+
+def test_non_finite_numbers_can_be_read_as_missing_on_purpose(tables, tmp_path):
+    train, test, _, _ = from_files(tables, tmp_path, members_with_age(tables, 5, "inf"), non_finite="missing")
+    ages = pd.concat([train["age"], test["age"]])
+    assert np.isfinite(ages.dropna()).all() and ages.isna().any()
+
+
+def test_a_byte_invalid_in_the_encoding_is_refused_and_the_encoding_setting_reads_it(tables, tmp_path):
+    members = tables[1][0][0].assign(city=lambda frame: frame["city"].astype(str).replace("2", "Zürich"))
+    latin1 = members.to_csv(index=False).encode("latin-1")
+    with pytest.raises(
+        PipelineError,
+        match=r"members.csv: column 'city' holds text that is not valid utf-8 at data "
+        r"row \d+ .*set data.encoding",
+    ):
+        from_files(tables, tmp_path, latin1)
+    _, _, schema, _ = from_files(tables, tmp_path, latin1, encoding="latin-1")
+    assert "Zürich" in schema["categories"]["city"]
+
+
+def test_a_duplicated_header_is_named_as_such(tables, tmp_path):
+    duplicated = b"user,age,age\nu1,30,31\n"
+    with pytest.raises(PipelineError, match="members.csv: the header names column 'age' twice"):
+        from_files(tables, tmp_path, duplicated)
+
+
+def test_an_all_empty_numeric_column_is_refused(tables, tmp_path):
+    members = tables[1][0][0].assign(age=None)
+    with pytest.raises(PipelineError, match="members.csv: column 'age' has no values at all"):
+        from_files(tables, tmp_path, members.to_csv(index=False).encode())
+
+
+def test_labels_are_one_class_however_spelled(tables, tmp_path):
+    # given a target written "1", "1.0" and " 1 " in turn for the positive rows, "0" for the others
+    main = tables[0]
+    spellings = ["1", "1.0", " 1 "]
+    main = main.assign(target=[spellings[row % 3] if label == 1 else "0" for row, label in enumerate(main["target"])])
+    _, _, schema, profile = from_files(tables, tmp_path, main_csv=main.to_csv(index=False).encode())
+    assert schema["classes"] == ["0", "1"]
+    assert set(profile["class_balance"]) == {"0", "1"}

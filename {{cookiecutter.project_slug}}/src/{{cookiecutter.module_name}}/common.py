@@ -42,16 +42,32 @@ class PipelineError(Exception):
 
 
 def load_params(path: Path = PARAMS_FILE) -> dict:
-    with open(path) as file:
-        return yaml.safe_load(file)
+    try:
+        with open(path, encoding="utf-8") as file:
+            params = yaml.safe_load(file)
+    except FileNotFoundError:
+        raise PipelineError(f"{path} is missing: run from the project's folder") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise PipelineError(f"{path} is not valid YAML: {error}".replace("\n", " ")) from None
+    if not isinstance(params, dict):
+        raise PipelineError(f"{path} holds no settings: restore it from git (git checkout {path})")
+    return params
 
 
 def run(main: Callable[[], None]) -> None:
-    """Run a stage's main(), turning a PipelineError into one clear line and exit code 1."""
+    """Run a stage's main(): a PipelineError, or any other failure, ends it with one line and exit 1.
+
+    Set PIPELINE_TRACEBACK=1 to see where an unexpected error came from.
+    """
     try:
         main()
     except PipelineError as error:
         print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)
+    except Exception as error:  # a state no check foresaw: still one line, and still a failure
+        if os.environ.get("PIPELINE_TRACEBACK"):
+            raise
+        print(f"error: unexpected {type(error).__name__}: {error} (PIPELINE_TRACEBACK=1 shows where)", file=sys.stderr)
         sys.exit(1)
 
 
@@ -91,8 +107,32 @@ def write_json(path: Path, content: dict) -> None:
         temporary.write_text(json.dumps(content, indent=2, default=_to_builtin) + "\n")
 
 
-def read_json(path: Path) -> dict:
-    return json.loads(Path(path).read_text())
+def read_json(path: Path):
+    """A JSON file the pipeline wrote; a missing or damaged one is a PipelineError naming it."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PipelineError(f"{path} is missing: run the pipeline first (make repro)") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise PipelineError(f"{path} is not valid JSON ({error}): rerun the pipeline (make repro)") from None
+
+
+def required_sanity_checks(profile: dict) -> list[str]:
+    """The checks that sanity_check writes for data with this profile; the gate insists on each.
+
+    A sanity file with fewer (hand-edited, or from an older pipeline) fails the gate.
+    """
+    classes = profile.get("class_balance") if isinstance(profile, dict) else None
+    if not isinstance(classes, dict) or not classes:
+        raise PipelineError(f"{DATA_PROFILE_FILE} has no class_balance: rerun the pipeline (make repro)")
+    return [
+        "test_rows",
+        "classes_in_both_splits",
+        "probabilities_in_range",
+        "probabilities_sum_to_one",
+        *(f"class_share[{name}]" for name in classes),
+        "cv_fold_outlier",
+    ]
 
 
 def _to_builtin(value):

@@ -11,13 +11,33 @@ import argparse
 import math
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .common import BASELINE_FILE, METRICS_FILE, SANITY_FILE, PipelineError, load_params, read_json, run
+from .common import (
+    BASELINE_FILE,
+    DATA_PROFILE_FILE,
+    METRICS_FILE,
+    SANITY_FILE,
+    PipelineError,
+    load_params,
+    read_json,
+    required_sanity_checks,
+    run,
+)
 
+# The values each metric of metrics.json can take; a metric or a baseline outside is refused.
+METRIC_RANGES = {
+    "accuracy": (0.0, 1.0),
+    "f1": (0.0, 1.0),
+    "precision": (0.0, 1.0),
+    "recall": (0.0, 1.0),
+    "roc_auc": (0.0, 1.0),
+    "log_loss": (0.0, math.inf),
+}
 LOWER_IS_BETTER = {"log_loss"}
-NUMBER_LINE = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+NUMBER_LINE = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
 
 
 @dataclass
@@ -37,15 +57,31 @@ class Verdict:
         return not self.failures
 
 
+# --- Reading the inputs: anything that is not exactly what the pipeline writes is an error ------
+def checked_number(value, metric: str, where: str) -> float:
+    """`value` as a float, if it is a finite number within the metric's range; else a PipelineError."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise PipelineError(
+            f"{where}: {metric} is {value!r}, not a finite number. Rerun the pipeline (make repro), or fix the file"
+        )
+    low, high = METRIC_RANGES.get(metric, (-math.inf, math.inf))
+    if not low <= value <= high:
+        raise PipelineError(f"{where}: {metric} {value!r} lies outside its valid range [{low}, {high}]")
+    return float(value)
+
+
 def read_baseline(path: Path = BASELINE_FILE) -> float:
     """The first line of baseline.txt that holds a number; lines starting with # are comments."""
     if not path.exists():
         raise PipelineError(f"{path} is missing: create it with `make baseline` (it holds the gate's floor)")
-    for line in path.read_text().splitlines():
+    for line in path.read_text(errors="replace").splitlines():
         if line.strip() and not line.lstrip().startswith("#"):
-            if not NUMBER_LINE.match(line):
+            if not NUMBER_LINE.fullmatch(line):
                 raise PipelineError(f"{path}: {line.strip()!r} is not a number; the file holds one number")
-            return float(line)
+            value = float(line)
+            if not math.isfinite(value):
+                raise PipelineError(f"{path}: {line.strip()!r} is not a finite number; the file holds one number")
+            return value
     raise PipelineError(f"{path} holds no number: put the gate metric's floor on a line of its own")
 
 
@@ -56,41 +92,76 @@ def write_baseline(value: float, path: Path = BASELINE_FILE) -> None:
     path.write_text("\n".join([*kept, f"{value:.5f}"]) + "\n")
 
 
-def evaluate_gate(metrics: dict, sanity: dict, baseline: float, metric: str) -> Verdict:
+def gate_metric(params: dict) -> str:
+    metric = (params.get("gate") or {}).get("metric") if isinstance(params, dict) else None
+    if not isinstance(metric, str) or not metric:
+        raise PipelineError("params.yaml has no gate.metric: add a `gate:` section with `metric: roc_auc` (see README)")
+    return metric
+
+
+def checked_sanity(sanity, required: list[str]) -> list[dict]:
+    """The sanity file's checks, if it is well formed and holds every check the pipeline writes."""
+    where = str(SANITY_FILE)
+    if not isinstance(sanity, dict) or not isinstance(sanity.get("checks"), list) or not sanity["checks"]:
+        raise PipelineError(f"{where} holds no list of checks: rerun the pipeline (make repro) to write it again")
+    for check in sanity["checks"]:
+        well_formed = isinstance(check, dict) and isinstance(check.get("name"), str)
+        if not well_formed or type(check.get("passed")) is not bool:  # "false" or 0 are not booleans
+            raise PipelineError(
+                f"{where}: check {check!r} needs a name and a true/false `passed`: rerun the pipeline (make repro)"
+            )
+    if "passed" in sanity and sanity["passed"] is not all(check["passed"] for check in sanity["checks"]):
+        raise PipelineError(f"{where}: its overall `passed` contradicts its checks: rerun the pipeline (make repro)")
+    missing = sorted(set(required) - {check["name"] for check in sanity["checks"]})
+    if missing:
+        raise PipelineError(f"{where} lacks the checks {missing}: rerun the pipeline (make repro) to write them")
+    return sanity["checks"]
+
+
+def evaluate_gate(metrics, sanity, baseline: float | None, metric: str, required_checks: Sequence[str] = ()) -> Verdict:
+    """The verdict; `baseline` None means there is no floor yet (the ratchet's first run)."""
+    if not isinstance(metrics, dict):
+        kind = type(metrics).__name__
+        raise PipelineError(f"{METRICS_FILE} holds a {kind}, not an object of metrics: rerun the pipeline (make repro)")
     if metric not in metrics:
         raise PipelineError(f"params.yaml: gate.metric {metric!r} is not in {METRICS_FILE} ({', '.join(metrics)})")
-    value = float(metrics[metric])
-    verdict = Verdict(metric, value, baseline)
-    worse = value > baseline if metric in LOWER_IS_BETTER else value < baseline
-    if worse:
+    value = checked_number(metrics[metric], metric, str(METRICS_FILE))
+    if baseline is not None:
+        checked_number(baseline, metric, str(BASELINE_FILE))
+    checks = checked_sanity(sanity, list(required_checks))
+    verdict = Verdict(metric, value, math.nan if baseline is None else baseline)
+    worse = baseline is not None and (value > baseline if metric in LOWER_IS_BETTER else value < baseline)
+    if worse and baseline is not None:  # (repeated for mypy, which does not narrow through `worse`)
         verdict.metric_failure = (
             f"{metric} {value:.5f} is worse than the baseline {baseline:.5f} in {BASELINE_FILE} "
             f"(by {abs(value - baseline):.5f}). Improve the model (params.yaml: train), or, if the drop is "
             f"intended and reviewed, lower the floor explicitly: make baseline FORCE=1"
         )
-    for check in sanity["checks"]:
+    for check in checks:
         if not check["passed"]:
             verdict.sanity_failures.append(
-                f"sanity check {check['name']} failed: value {check['value']} vs threshold {check['threshold']} "
-                f"({check['detail']}). See {SANITY_FILE}; thresholds are in params.yaml (sanity)"
+                f"sanity check {check['name']} failed: value {check.get('value')} vs threshold "
+                f"{check.get('threshold')} ({check.get('detail')}). See {SANITY_FILE}; thresholds are in "
+                "params.yaml (sanity)"
             )
     return verdict
 
 
-def current_verdict(baseline: float | None = None) -> Verdict:
-    """The gate on the pipeline's current results, against baseline.txt unless `baseline` is given."""
-    metric = load_params()["gate"]["metric"]
-    for path in (METRICS_FILE, SANITY_FILE):
+def current_verdict(no_floor: bool = False) -> Verdict:
+    """The gate on the pipeline's current results, against baseline.txt (or no floor at all)."""
+    metric = gate_metric(load_params())
+    for path in (METRICS_FILE, SANITY_FILE, DATA_PROFILE_FILE):
         if not path.exists():
             raise PipelineError(f"{path} is missing: run the pipeline first (make repro)")
-    floor = read_baseline() if baseline is None else baseline
-    return evaluate_gate(read_json(METRICS_FILE), read_json(SANITY_FILE), floor, metric)
+    floor = None if no_floor else read_baseline()
+    required = required_sanity_checks(read_json(DATA_PROFILE_FILE))
+    return evaluate_gate(read_json(METRICS_FILE), read_json(SANITY_FILE), floor, metric, required)
 
 
 def raise_baseline(force: bool) -> None:
     """The ratchet: set baseline.txt to the current metric if that is better (or if forced)."""
     # With no baseline.txt yet, this sets the first floor: there is nothing to compare with.
-    verdict = current_verdict(baseline=None if BASELINE_FILE.exists() else math.nan)
+    verdict = current_verdict(no_floor=not BASELINE_FILE.exists())
     if verdict.sanity_failures and not force:
         raise PipelineError(
             f"a model that fails a sanity check does not set the floor: {verdict.sanity_failures[0]}. "

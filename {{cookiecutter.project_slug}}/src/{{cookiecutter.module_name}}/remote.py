@@ -7,6 +7,7 @@ names the problem and the setting that fixes it. Nothing is uploaded or changed.
 
     python -m {{ cookiecutter.module_name }}.remote check             # before a push
     python -m {{ cookiecutter.module_name }}.remote check --for pull  # the remote must hold data
+    python -m {{ cookiecutter.module_name }}.remote set s3://bucket/prefix --endpoint http://host:9000  # make remote
 
 Settings come from DVC's own config (.dvc/config, then .dvc/config.local, which git ignores),
 credentials from there or from the usual AWS places (environment, AWS_PROFILE, ~/.aws).
@@ -14,6 +15,8 @@ credentials from there or from the usual AWS places (environment, AWS_PROFILE, ~
 
 import argparse
 import os
+import re
+import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
@@ -191,9 +194,68 @@ def check(for_pull: bool = False) -> str:
     return f"remote {name!r}: {settings['url']} (not checked: only s3:// and directories are)"
 
 
+# --- Moving the remote (make remote) ------------------------------------------------------
+# The same rules as the template's answers (hooks/pre_gen_project.py), for the same reasons.
+S3_URL = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/\S*)?")
+ENDPOINT = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/\S*)?")
+NOT_A_DIRECTORY = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*:|s3/).*|.*\\.*", re.DOTALL)
+USAGE = "usage: make remote URL=s3://bucket/prefix [ENDPOINT=http://host:9000], or URL=/a/directory"
+
+
+def checked_location(url: str, endpoint: str) -> None:
+    """Raise RemoteError unless `url` (and `endpoint`) name a remote this project can use."""
+    if not url:
+        raise RemoteError(USAGE)
+    if any(ord(char) < 32 or ord(char) == 0x7F for char in url + endpoint):
+        raise RemoteError("URL and ENDPOINT must be one line of text without control characters")
+    if url.startswith("s3://"):
+        if not S3_URL.fullmatch(url):
+            raise RemoteError(
+                f"URL {url!r} is not a valid S3 URL: use s3://bucket/prefix with a bucket name of 3-63 "
+                "lowercase letters, digits, dots or dashes, and no spaces"
+            )
+    elif NOT_A_DIRECTORY.fullmatch(url):
+        raise RemoteError(
+            f"URL {url!r} is neither an s3:// URL nor a directory path: use s3://bucket/prefix or a "
+            "directory such as /srv/dvc-storage (other schemes are not supported by this project)"
+        )
+    if endpoint and not url.startswith("s3://"):
+        raise RemoteError("ENDPOINT is only for s3:// URLs: leave it out for a directory")
+    if endpoint and ("@" in endpoint or not ENDPOINT.fullmatch(endpoint)):
+        raise RemoteError(
+            f"ENDPOINT {endpoint!r} is not an http(s) URL without credentials: use e.g. http://127.0.0.1:9000 "
+            "(keys go in the environment or .dvc/config.local)"
+        )
+
+
+def set_remote(name: str, url: str, endpoint: str) -> None:
+    """Point remote `name` at `url` (and S3 `endpoint`) in .dvc/config, with DVC's own commands."""
+    checked_location(url, endpoint)
+
+    def dvc(*args: str) -> None:  # arguments as a list: no shell ever sees the values
+        result = subprocess.run(
+            [sys.executable, "-m", "dvc", "remote", "modify", *args], capture_output=True, text=True
+        )
+        if result.returncode != 0:
+            raise RemoteError(f"dvc remote modify {' '.join(args[:2])} failed: {result.stderr.strip()}")
+
+    if endpoint:
+        dvc(name, "url", url)
+        dvc(name, "endpointurl", endpoint)
+    else:  # DVC refuses a directory URL while an endpoint is set: unset that first
+        dvc("--unset", name, "endpointurl")
+        dvc(name, "url", url)
+    where = f" at {endpoint}" if endpoint else ""
+    print(f"Remote {name!r} is now {url}{where}. Next: make push, then git commit .dvc/config")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
+    set_parser = commands.add_parser("set", help="point a DVC remote at an S3 URL or a directory")
+    set_parser.add_argument("url", help="s3://bucket/prefix or a directory")
+    set_parser.add_argument("--endpoint", default="", help="S3 endpoint for S3-compatible stores")
+    set_parser.add_argument("--name", default="storage", help="the DVC remote to change")
     check_parser = commands.add_parser("check", help="check that the default DVC remote can be used")
     check_parser.add_argument(
         "--for",
@@ -204,7 +266,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     try:
-        print(f"ok: {check(for_pull=args.purpose == 'pull')}")
+        if args.command == "set":
+            set_remote(args.name, args.url.strip(), args.endpoint.strip())
+        else:
+            print(f"ok: {check(for_pull=args.purpose == 'pull')}")
     except RemoteError as error:
         print(f"error: {error}", file=sys.stderr)
         print("Nothing was sent or changed; fix the above and run the command again.", file=sys.stderr)

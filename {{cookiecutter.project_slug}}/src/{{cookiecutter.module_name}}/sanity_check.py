@@ -63,8 +63,9 @@ def data_checks(train_labels: np.ndarray, test_labels: np.ndarray, classes: list
 
 
 def probability_checks(probabilities: np.ndarray, sanity: dict) -> list[dict]:
-    outside = max(0.0, -float(probabilities.min()), float(probabilities.max()) - 1.0)
-    sum_error = float(np.abs(probabilities.sum(axis=1) - 1.0).max())
+    finite = bool(np.isfinite(probabilities).all())  # NaN compares false to everything: check it first
+    outside = max(0.0, -float(probabilities.min()), float(probabilities.max()) - 1.0) if finite else np.inf
+    sum_error = float(np.abs(probabilities.sum(axis=1) - 1.0).max()) if finite else np.inf
     tolerance = sanity["probability_tolerance"]
     return [
         check(
