@@ -1,4 +1,9 @@
-"""Trim the baked project to the chosen options, point DVC at its remote, start git.
+"""Trim the baked project to the chosen options and start git.
+
+Nothing written here may depend on where the project is baked: cruft re-bakes the template in
+a temporary directory to diff and update a project, and any path of the bake would show up as
+a change. So the default DVC remote (a directory beside the project) is added by `make setup`,
+not here, and the `.git` made here is in pyproject.toml's `[tool.cruft] skip`.
 
 Imports only the standard library: see pre_gen_project.py.
 """
@@ -33,27 +38,6 @@ def remove(relative):
         path.unlink()
 
 
-def set_directory_remote():
-    """Write a directory remote into .dvc/config as an absolute path.
-
-    With no remote given, the directory sits beside the project, so push/pull work at once;
-    `make remote URL=s3://bucket/prefix` (see the README) moves the project to S3 later. A
-    relative answer is taken relative to the project, not to .dvc/ (where DVC would resolve it,
-    putting the storage inside the repository). Absolute, every clone on this machine shares it.
-    """
-    answer = ANSWERS["dvc_remote_url"].strip()
-    if answer.startswith("s3://"):
-        return
-    storage = Path(answer).expanduser() if answer else PROJECT.parent / f"{PROJECT.name}-dvc-storage"
-    storage = (PROJECT / storage).resolve()  # an absolute answer stays as it is
-    config = PROJECT / ".dvc" / "config"
-    lines = config.read_text().splitlines(keepends=True)
-    # The template wrote the one `url = ...` line; the pre-generation hook refused a path with
-    # both kinds of quote, so one of them can quote this value (configobj has no escapes).
-    quote = '"' if '"' not in str(storage) else "'"
-    config.write_text("".join(f"    url = {quote}{storage}{quote}\n" if line.startswith("    url = ") else line for line in lines))
-
-
 def init_git():
     if shutil.which("git") is None:
         print("git is not installed: run `git init -b main` in the project before using DVC.", file=sys.stderr)
@@ -67,9 +51,9 @@ def init_git():
 def main():
     for relative in unused_paths(ANSWERS):
         remove(relative)
-    set_directory_remote()
     init_git()
-    print(f"\nCreated {PROJECT.name}. Next:\n  cd {PROJECT.name}\n  make setup   # environment, sample data\n  make repro   # train, evaluate, check, gate\n")
+    # stderr: cruft re-bakes the template to diff a project, and its stdout is the diff.
+    print(f"\nCreated {PROJECT.name}. Next:\n  cd {PROJECT.name}\n  make setup   # environment, sample data\n  make repro   # train, evaluate, check, gate\n", file=sys.stderr)
 
 
 if __name__ == "__main__":

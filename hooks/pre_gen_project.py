@@ -43,6 +43,9 @@ TAKEN_MODULE_NAMES = frozenset("""
     sqltrie tabulate threadpoolctl tomlkit tqdm typing_extensions typing_inspection tzlocal urllib3
     validate vine voluptuous wcwidth wrapt xgboost yaml yarl zc nvidia
     pip uv wheel pkg_resources cml conftest mypy pre_commit hypothesis dask distributed dvclive cruft
+    annotated_doc arrow ast_serialize binaryornot cfgv cookiecutter distlib identify jinja2 librt markupsafe
+    mypy_extensions mypyc nodeenv pre_commit_hooks python_discovery shellingham slugify text_unidecode typer
+    tzdata virtualenv
     tests src sitecustomize usercustomize
 """.split())
 MAX_LENGTH = {"project_name": 100, "description": 300, "author_name": 100, "project_slug": 64, "module_name": 64,

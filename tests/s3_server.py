@@ -17,6 +17,7 @@ import subprocess
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,13 +87,13 @@ def moto_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def s3_server(tmp_path_factory) -> S3Server:
+def s3_server(tmp_path_factory) -> Iterator[S3Server]:
     with moto_server(tmp_path_factory) as server:
         yield server
 
 
 @pytest.fixture(scope="session")
-def s3_iam_server(tmp_path_factory) -> S3Server:
+def s3_iam_server(tmp_path_factory) -> Iterator[S3Server]:
     """A server that accepts only the key it issued; it holds one bucket, IAM_BUCKET.
 
     moto checks signatures once its count of unauthenticated requests reaches the limit

@@ -26,7 +26,7 @@ LEFTOVER_JINJA = re.compile(r"\{\{-?\s*cookiecutter|\{%-?\s|\s-?%\}|cookiecutter
 def expected_files(answers: dict, module: str) -> set[str]:
     """The exact file list a project baked with `answers` must have (outside .git)."""
     files = {
-        ".dvc/.gitignore", ".dvc/config", ".dvcignore", ".gitignore", "Makefile", "README.md", "baseline.txt",
+        ".dvc/.gitignore", ".dvc/config", ".dvcignore", ".gitignore", ".pre-commit-config.yaml", "Makefile", "README.md", "baseline.txt",
         "dvc.yaml", "params.yaml", "pyproject.toml", "requirements.lock",
         *(f"src/{module}/{name}" for name in MODULE_FILES),
         *(f"tests/{name}" for name in PROJECT_TESTS),
@@ -69,7 +69,7 @@ def test_no_unrendered_template_syntax(baked):
 
 
 def test_every_structured_file_parses(baked):
-    _, project = baked
+    answers, project = baked
     parsers = {".yaml": yaml.safe_load, ".yml": yaml.safe_load, ".json": json.loads, ".toml": tomllib.loads,
                ".py": ast.parse}
     parsed = 0
@@ -80,7 +80,7 @@ def test_every_structured_file_parses(baked):
             parsed += 1
     config = dvc_config(project)
     assert parsed >= 15
-    assert config["core"]["remote"] == "storage"
+    assert config["core"].get("remote") == ("storage" if answers["dvc_remote_url"] else None)
 
 
 def test_options_reach_the_files(baked):
@@ -96,16 +96,19 @@ def test_options_reach_the_files(baked):
             answers["open_source_license"]] in (project / "LICENSE").read_text()
 
 
-def test_dvc_remote_is_the_answer_or_a_folder_beside_the_project(baked):
+def test_dvc_remote_is_the_answer_and_names_no_path_of_the_bake(baked):
     answers, project = baked
-    remote = dvc_config(project)['remote "storage"']
+    config = dvc_config(project)
     answer = answers["dvc_remote_url"]
+    if not answer:  # make setup adds a directory beside the project (test_pipeline, test_remote)
+        assert list(config) == ["core"]
+        return
+    remote = config['remote "storage"']
     if answer.startswith(("s3://", "/")):
         assert remote["url"] == answer
-    elif answer:  # relative to the project (DVC would resolve it from .dvc/, inside the repository)
-        assert remote["url"] == str((project / answer).resolve())
-    else:
-        assert remote["url"] == str(project.parent.resolve() / f"{project.name}-dvc-storage")
+    else:  # relative to the project: DVC resolves a relative url from .dvc/, hence one more ../
+        assert remote["url"] == f"../{answer}"
+        assert (project / ".dvc" / remote["url"]).resolve() == (project / answer).resolve()
     assert remote.get("endpointurl") == (answers.get("s3_endpoint_url") or None)
     assert not {"access_key_id", "secret_access_key"} & set(remote)  # credentials never committed
 

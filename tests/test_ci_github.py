@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import bake, combinations, stages_run
@@ -94,7 +95,7 @@ def run_workflow(checkout: Path, event: str, head_repository: str, record: Path)
     """Run every job of the checkout's workflow as GitHub would for `event`."""
     branch = run_git(checkout, "rev-parse", "--abbrev-ref", "HEAD")
     pull_request = event == "pull_request"
-    context = {
+    context: dict[str, Any] = {
         "github": {
             "event_name": event, "repository": REPOSITORY, "server_url": "https://github.example",
             "run_id": "4242", "token": GITHUB_TOKEN, "base_ref": "main" if pull_request else "",
@@ -150,8 +151,8 @@ def test_pull_request_trains_reports_comments_then_gates(published, tmp_path):
     train = jobs["train-and-report"]
     assert not jobs["fork"].ran
     assert not train.failed, step_log(train)
-    assert train.commands() == ["make install-uv", "make setup", "make ci-pull", "make pipeline", "make fetch-base",
-                                "make report", "make install-cml", "make comment", "make gate"]
+    assert train.commands() == ["make install-uv", "make setup", "make lint", "make ci-pull", "make pipeline",
+                                "make fetch-base", "make report", "make install-cml", "make comment", "make gate"]
     pipeline_output = next(step.output for step in train.steps if step.command == "make pipeline")
     assert "train" in stages_run(pipeline_output)
     # and the report posted holds both revisions' metrics, the params diff, the verdict and a link

@@ -65,13 +65,18 @@ def hook_errors(output: str) -> list[str]:
     return [line for line in output.splitlines() if line.startswith("ERROR: ") and "Stopping generation" not in line]
 
 
-def bake_cli(output_dir: Path, answers: dict) -> subprocess.CompletedProcess:
+class BakeResult(subprocess.CompletedProcess[str]):
+    output: str  # stdout and stderr together
+
+
+def bake_cli(output_dir: Path, answers: dict) -> BakeResult:
     """cookiecutter's command line, as a user runs it; .output holds stdout and stderr together."""
     arguments = [f"{key}={value}" for key, value in answers.items()]
     result = subprocess.run([*COOKIECUTTER, "--output-dir", str(output_dir), str(TEMPLATE), *arguments],
                             capture_output=True, text=True)
-    result.output = result.stdout + result.stderr
-    return result
+    baked = BakeResult(result.args, result.returncode, result.stdout, result.stderr)
+    baked.output = result.stdout + result.stderr
+    return baked
 
 
 @pytest.mark.parametrize(("answers", "field", "fix"), BAD_ANSWERS.values(), ids=BAD_ANSWERS.keys())

@@ -152,7 +152,7 @@ def test_make_help_lists_every_target_with_its_description(copy_of):
     output = run(["make"], cwd=copy_of).stdout
     targets = dict(re.findall(r"^  (\S+)\s+(.+)$", output, flags=re.M))
     assert {"help", "setup", "repro", "metrics", "gate", "baseline", "test", "lint", "clean", "push", "pull",
-            "status"} <= set(targets)
+            "status", "update"} <= set(targets)
     assert all(description.strip() for description in targets.values())
 
 
@@ -187,10 +187,12 @@ def test_module_names_the_hook_refuses_cover_every_installed_package(ready_proje
     importable = {
         path.name.removesuffix(".py").lower()
         for path in site_packages.iterdir()
-        if (path.is_dir() or path.suffix == ".py") and path.stem.isidentifier() and not path.name.startswith("_")
+        if (path.is_dir() or path.suffix == ".py") and path.name.removesuffix(".py").isidentifier()
+        and not path.name.startswith("_")  # (numpy.libs and the like are no module name)
     }
     # then the hook refuses each as a module name (a package of that name would shadow it)
     spec = importlib.util.spec_from_file_location("pre_gen_project", TEMPLATE / "hooks" / "pre_gen_project.py")
+    assert spec and spec.loader
     hook = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(hook)
     missing = importable - hook.TAKEN_MODULE_NAMES

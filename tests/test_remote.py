@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlparse
 
 import pytest
@@ -440,7 +441,7 @@ class _Forward(BaseHTTPRequestHandler):
         pass
 
     def forward(self):
-        proxy: StallingProxy = self.server
+        proxy = cast(StallingProxy, self.server)
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.command == "PUT" and not proxy.healed.is_set():
             with proxy.lock:
@@ -451,7 +452,7 @@ class _Forward(BaseHTTPRequestHandler):
                 proxy.healed.wait(timeout=120)
                 self.close_connection = True
                 return
-        upstream = http.client.HTTPConnection(proxy.upstream.hostname, proxy.upstream.port, timeout=30)
+        upstream = http.client.HTTPConnection(str(proxy.upstream.hostname), proxy.upstream.port, timeout=30)
         headers = {key: value for key, value in self.headers.items() if key.lower() not in HOP_BY_HOP}
         upstream.request(self.command, self.path, body=body or None, headers=headers)
         response = upstream.getresponse()

@@ -26,7 +26,7 @@ def check_jsonschema(schema: str, files: list[Path]) -> dict[Path, list[str]]:
     """Validate with one of check-jsonschema's vendored schemas (vendor.github-workflows, vendor.gitlab-ci)."""
     result = subprocess.run([tool("check-jsonschema"), "--builtin-schema", schema, *map(str, files)],
                             capture_output=True, text=True)
-    findings = {path: [] for path in files}
+    findings: dict[Path, list[str]] = {path: [] for path in files}
     for line in result.stdout.splitlines():
         for path in files:
             if line.strip().startswith(f"{path}::"):
@@ -54,7 +54,7 @@ def zizmor(files: list[Path]) -> dict[Path, list[str]]:
         reported = json.loads(result.stdout)
     except json.JSONDecodeError:
         raise AssertionError(f"zizmor failed:\n{result.stdout}{result.stderr}") from None
-    findings = {path: [] for path in files}
+    findings: dict[Path, list[str]] = {path: [] for path in files}
     for finding in reported:
         location = finding["locations"][0]
         local = location["symbolic"]["key"]["Local"]

@@ -39,7 +39,7 @@ class PublishedProject:
     origin: Path  # the bare repository CI clones from
     bucket: str
 
-    def branch(self, name: str, change: Callable[[Path], None], message: str) -> None:
+    def branch(self, name: str, change: Callable[[Path], object], message: str) -> None:
         """Start `name` from main, apply `change` to the working copy, commit and push it."""
         git = lambda *args: run(["git", *args], cwd=self.work, env=GIT_IDENTITY)  # noqa: E731
         git("checkout", "--quiet", "main")

@@ -12,6 +12,7 @@ import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -28,7 +29,7 @@ class Expressions:
         self.failed = failed
 
     def lookup(self, dotted: str):
-        value = self.context
+        value: Any = self.context
         for part in dotted.split("."):
             value = value.get(part) if isinstance(value, dict) else None
         return "" if value is None else value
@@ -45,7 +46,7 @@ class Expressions:
             if not match or match.end() == position:
                 raise ValueError(f"unsupported expression: {expression!r} at {position}")
             position = match.end()
-            kind, text = match.lastgroup, match.group(match.lastgroup)
+            kind, text = match.lastgroup, match.group(match.lastgroup or 0)
             if kind == "string":
                 python.append(repr(text[1:-1].replace("''", "'")))
             elif kind == "op":
@@ -64,7 +65,8 @@ class Expressions:
         if text is None:
             return not self.failed
         text = str(text).strip()
-        expression = EXPRESSION.fullmatch(text).group(1) if EXPRESSION.fullmatch(text) else text
+        wrapped = EXPRESSION.fullmatch(text)
+        expression = wrapped.group(1) if wrapped else text
         uses_status = re.search(r"\b(success|failure|always|cancelled)\(", expression)
         return bool(self.evaluate(expression)) and (bool(uses_status) or not self.failed)
 

@@ -43,7 +43,7 @@ def tables():
     songs = pd.DataFrame(
         {
             "song": [f"s{i}" for i in range(30)],
-            "genre": rng.choice(["pop", "rock", None], 30),
+            "genre": rng.choice(np.array(["pop", "rock", None], dtype=object), 30),
             "song_length": rng.integers(100_000, 300_000, 30),
         }
     )
@@ -62,5 +62,5 @@ def dataset(tables):
     return build_dataset(main, lookups, DATA_PARAMS, SPLIT_PARAMS)
 
 
-def split_xy(split: pd.DataFrame, schema: dict):
+def split_xy(split: pd.DataFrame, schema: dict) -> tuple[pd.DataFrame, np.ndarray]:
     return split[schema["features"]], split[schema["target"]].to_numpy()

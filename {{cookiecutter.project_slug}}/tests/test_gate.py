@@ -123,7 +123,7 @@ def test_make_baseline_refuses_a_model_that_fails_a_sanity_check(results):
 
 
 # --- A gate that cannot be fooled: tampered or damaged inputs fail, with one line, never a pass ---
-def gate_output(monkeypatch, capsys) -> tuple[int, str]:
+def gate_output(monkeypatch, capsys) -> tuple[int | str | None, str]:
     """Run the gate as `make gate` does; return its exit code and what it printed to stderr."""
     monkeypatch.setattr(sys, "argv", ["gate"])
     with pytest.raises(SystemExit) as exit_info:

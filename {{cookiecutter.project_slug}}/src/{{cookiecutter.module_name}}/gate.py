@@ -11,6 +11,7 @@ import argparse
 import math
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,7 +136,7 @@ def checked_sanity(sanity, required: list[str]) -> list[dict]:
     return sanity["checks"]
 
 
-def evaluate_gate(metrics, sanity, baseline: float | None, metric: str, required_checks: list[str] = ()) -> Verdict:
+def evaluate_gate(metrics, sanity, baseline: float | None, metric: str, required_checks: Sequence[str] = ()) -> Verdict:
     """The verdict; `baseline` None means there is no floor yet (the ratchet's first run)."""
     if not isinstance(metrics, dict):
         kind = type(metrics).__name__
@@ -148,7 +149,7 @@ def evaluate_gate(metrics, sanity, baseline: float | None, metric: str, required
     checks = checked_sanity(sanity, list(required_checks))
     verdict = Verdict(metric, value, math.nan if baseline is None else baseline)
     worse = baseline is not None and (value > baseline if metric in LOWER_IS_BETTER else value < baseline)
-    if worse:
+    if worse and baseline is not None:  # (repeated for mypy, which does not narrow through `worse`)
         verdict.metric_failure = (
             f"{metric} {value:.5f} is worse than the baseline {baseline:.5f} in {BASELINE_FILE} "
             f"(by {abs(value - baseline):.5f}). Improve the model (params.yaml: train), or, if the drop is "

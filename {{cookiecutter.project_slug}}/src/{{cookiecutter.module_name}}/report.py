@@ -176,7 +176,7 @@ def data_section(base_rev: str | None, base_label: str) -> list[str]:
         lines.append(f"| {label} | {_cell(old)} | {_cell(value)} | {change} |")
     if base is None and base_rev is not None:
         lines += ["", f"_{base_label} has no {DATA_PROFILE_FILE} yet: only this branch's figures are shown._"]
-    elif base is not None:
+    elif base is not None and base_rev is not None:
         lines += other_profile_changes(base_rev)
     return lines
 
