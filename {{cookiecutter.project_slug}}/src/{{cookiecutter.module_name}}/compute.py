@@ -44,7 +44,7 @@ def cgroup_cpu_quota(root: Path = CGROUP_ROOT, self_cgroup: Path = SELF_CGROUP) 
         lines = self_cgroup.read_text().splitlines()
     except OSError:
         return None
-    limits = []
+    limits: list[float | None] = []
     for line in lines:
         _, controllers, path = line.split(":", 2)
         if controllers == "":  # cgroup v2: one unified hierarchy
@@ -54,8 +54,8 @@ def cgroup_cpu_quota(root: Path = CGROUP_ROOT, self_cgroup: Path = SELF_CGROUP) 
                 if mount.is_dir():
                     limits += [_v1_quota(folder) for folder in _folders(mount, path)]
                     break
-    limits = [limit for limit in limits if limit is not None]
-    return min(limits) if limits else None
+    found = [limit for limit in limits if limit is not None]
+    return min(found) if found else None
 
 
 def _folders(mount: Path, path: str) -> list[Path]:
