@@ -19,6 +19,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from types import FrameType
 
 from cookiecutter.exceptions import FailedHookException
 from jinja2 import pass_context
@@ -75,7 +76,8 @@ def _answer_being_rendered() -> tuple[bool, str | None]:
     cookiecutter renders answers in prompt.render_variable, called from prompt_for_config with
     the answer's name in `key`; it renders file contents, paths and hooks elsewhere.
     """
-    frame, answering = sys._getframe(2), False
+    frame: FrameType | None = sys._getframe(2)
+    answering = False
     while frame is not None:
         code = frame.f_code
         if code.co_filename.endswith(os.path.join("cookiecutter", "prompt.py")):
@@ -131,6 +133,7 @@ def project_directory(context, slug: str) -> str:
 def _hook_checks():
     """hooks/pre_gen_project.py as a module (it is valid Python before rendering)."""
     spec = importlib.util.spec_from_file_location("pre_gen_project", TEMPLATE_DIR / "hooks" / "pre_gen_project.py")
+    assert spec is not None and spec.loader is not None  # a .py file always has both
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
