@@ -223,7 +223,7 @@ def test_pull_request_has_one_report_comment_however_often_pushed(pull_request_7
 
 
 def test_push_to_main_reproduces_and_uploads_to_the_remote(published, s3_server, tmp_path, workflow):
-    # Given a new commit on main that changes the evaluation (so there are new outputs to upload)
+    # Given a new commit on main that changes the evaluation: a stage run the remote has not seen
     published.branch("gh-main-next", lambda work: edit(
         work / "params.yaml", "  curve_points: 200 ", "  curve_points: 150 "), "Keep fewer curve points")
     before = set(s3_server.keys(published.bucket))
@@ -231,7 +231,8 @@ def test_push_to_main_reproduces_and_uploads_to_the_remote(published, s3_server,
     # When the workflow runs for the push to main
     run = run_act(published, "gh-main-next", "push", push_event(published, "gh-main-next"), tmp_path / "run")
 
-    # Then it reproduced what changed, uploaded the outputs and the run cache, gated, and posted nothing
+    # Then it reproduced what changed, uploaded that run to the remote's run cache (so pull requests
+    # from this main restore it instead of running it), gated, and posted nothing
     train = run.job(TRAIN)
     assert run.returncode == 0, train.log() + run.stderr
     assert train.commands(workflow, TRAIN) == ["make install-uv", "make setup", "make ci-pull", "make pipeline",
@@ -239,8 +240,7 @@ def test_push_to_main_reproduces_and_uploads_to_the_remote(published, s3_server,
     assert "evaluate" in stages_run(train.output("Reproduce the pipeline"))
     assert "train" not in stages_run(train.output("Reproduce the pipeline"))
     uploaded = set(s3_server.keys(published.bucket)) - before
-    assert any("/files/md5/" in key for key in uploaded), uploaded
-    assert any("/runs/" in key for key in uploaded), uploaded
+    assert uploaded and all(key.startswith("music/runs/") for key in uploaded), uploaded
     assert cml_calls(tmp_path / "run") == []
     assert SECRETS["AWS_SECRET_ACCESS_KEY"] not in run.text()
 
@@ -278,7 +278,8 @@ def test_gpu_training_job_is_selected_by_its_runner_label(published, tmp_path):
     # and the cloud runner's launcher, on a GitHub-hosted runner, does nothing without CML_RUNNER_TOKEN
     launcher = labelled.job("launch-gpu-runner")
     assert launcher.result == "success"
-    assert {step.result for step in launcher.steps} == {"skipped"}
+    assert launcher.steps == []  # act logs no step whose if: is false
+    assert cml_calls(tmp_path / "labelled") == []
 
 
 def test_report_says_when_the_base_has_no_results_yet(published, tmp_path):
