@@ -19,7 +19,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import bake, combinations, stages_run
+from conftest import TEMPLATE, bake, combinations, copy_project, stages_run
 from tools import ci_checks
 from tools.act import WORKFLOW, ActRun, load_workflow, run_workflow
 from tools.ci_project import GIT_IDENTITY, SECRETS, edit, published_project, uv_cache_dir
@@ -73,6 +73,12 @@ def test_the_checkers_catch_unsafe_and_broken_workflows(tmp_path):
     assert any("no-such-label" in line for line in ci_checks.actionlint([unsafe])[unsafe])
     reported = " ".join(ci_checks.zizmor([unsafe])[unsafe])
     assert "dangerous-triggers" in reported and "template-injection" in reported
+    dependabot = tmp_path / ".github" / "dependabot.yml"
+    dependabot.write_text("version: 2\nupdates:\n  - package-ecosystem: github-actions\n    directory: /\n"
+                          "    schedule: {interval: weekly}\n")
+    assert "dependabot-cooldown" in " ".join(ci_checks.zizmor([dependabot])[dependabot])
+    dependabot.write_text(dependabot.read_text().replace("weekly", "sometimes"))
+    assert ci_checks.check_jsonschema("vendor.dependabot", [dependabot])[dependabot]
 
 
 def test_permissions_are_least_privilege_per_job(workflows):
@@ -80,6 +86,40 @@ def test_permissions_are_least_privilege_per_job(workflows):
     assert workflow["permissions"] == {}
     assert workflow["jobs"]["train-and-report"]["permissions"] == {"contents": "read", "pull-requests": "write"}
     assert "pull_request_target" not in workflow["on"]
+
+
+def test_remote_keys_reach_only_the_steps_that_use_the_remote(workflows):
+    for path in workflows.values():
+        job = load_workflow(path)["jobs"]["train-and-report"]
+        assert "secrets." not in json.dumps(job.get("env", {})), path
+        with_keys = [step.get("run") for step in job["steps"] if "secrets.AWS_" in json.dumps(step.get("env", {}))]
+        assert with_keys == ["make ci-pull", "make push"], path
+
+
+def test_actions_are_pinned_as_the_readme_pin_table_says(workflows):
+    """Every `uses:` is a full commit SHA with its version beside it, and the template README's
+    table (how each pin was verified) lists exactly those pins."""
+    pins = set()
+    for path in workflows.values():
+        text = path.read_text()
+        pinned = re.findall(r"uses: ([\w.-]+/[\w.-]+)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)$", text, re.MULTILINE)
+        assert len(pinned) == text.count("uses:"), path
+        pins |= set(pinned)
+    table = re.findall(r"^\| `([\w.-]+/[\w.-]+)` \| (v[\d.]+) \| `([0-9a-f]{40})` \|",
+                       (TEMPLATE / "README.md").read_text(), re.MULTILINE)
+    assert {(action, sha, version) for action, version, sha in table} == pins
+
+
+@pytest.fixture(scope="module")
+def dependabot_findings(workflows) -> dict[str, dict[Path, list[str]]]:
+    files = [path.parents[1] / "dependabot.yml" for path in workflows.values()]
+    return {"schema": ci_checks.check_jsonschema("vendor.dependabot", files), "zizmor": ci_checks.zizmor(files)}
+
+
+@pytest.mark.parametrize("combination", [param.id for param in GITHUB])
+@pytest.mark.parametrize("checker", ["schema", "zizmor"])
+def test_dependabot_config_passes(checker, combination, workflows, dependabot_findings):
+    assert dependabot_findings[checker][workflows[combination].parents[1] / "dependabot.yml"] == []
 
 
 @pytest.mark.parametrize("gpu", ["no", "yes"])
@@ -299,3 +339,19 @@ def test_report_says_when_the_base_has_no_results_yet(published, tmp_path):
     assert f"{base[:7]} has no params.yaml yet: every parameter is new." in report
     assert f"_{base[:7]} has no reports/data_profile.json yet" in report
     assert "![ROC curve](roc.png)" in report and (tmp_path / "roc.png").exists()
+
+
+def test_report_on_main_with_uncommitted_changes_compares_the_workspace_with_its_last_commit(published, tmp_path):
+    # Given main's working copy with an uncommitted change
+    work = copy_project(published.work, tmp_path)
+    (work / "README.md").write_text((work / "README.md").read_text() + "\nA draft note.\n")
+
+    # When the report is built there, against main
+    result = subprocess.run(["make", "report", f"REPORT_DIR={tmp_path / 'report'}"], cwd=work,
+                            capture_output=True, text=True)
+
+    # Then it says that it compares the workspace with the last commit, not main with itself
+    assert result.returncode == 0, result.stdout + result.stderr
+    head = git(work, "rev-parse", "--short", "HEAD")
+    assert (f"Comparing the workspace of `main` (with uncommitted changes) with its last commit, "
+            f"`origin/main` ({head}).") in (tmp_path / "report" / "report.md").read_text()
