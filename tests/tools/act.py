@@ -10,6 +10,7 @@ found by the action's name, so a pin bump needs no test change. act writes JSON 
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -140,5 +141,7 @@ def run_workflow(checkout: Path, event: str, payload: dict, secrets: dict, recor
     result = subprocess.run(command, cwd=checkout, env=environment, capture_output=True, text=True, timeout=900)
     seconds = time.monotonic() - started
     (record / "act.jsonl").write_text(result.stdout)  # act's whole log, for a failing test's reader
+    # act leaves a failed job's workspace behind (a checkout with its .venv, over a GB): not needed.
+    shutil.rmtree(record / "act-cache", ignore_errors=True)
     lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     return ActRun(result.returncode, lines, result.stderr, seconds)
