@@ -18,8 +18,8 @@ from conftest import bake, combinations, dvc_config
 STAGES = ["preprocess", "train", "evaluate", "sanity_check"]
 MODULE_FILES = ["__init__.py", "common.py", "compute.py", "models.py", "sample_data.py", "gate.py", "remote.py", "report.py",
                 *(f"{s}.py" for s in STAGES)]
-PROJECT_TESTS = ["conftest.py", "test_compute.py", "test_preprocess.py", "test_train.py", "test_evaluate.py", "test_sanity_check.py",
-                 "test_gate.py"]
+PROJECT_TESTS = ["conftest.py", "test_compute.py", "test_preprocess.py", "test_train.py", "test_evaluate.py",
+                 "test_sanity_check.py", "test_gate.py", "test_report.py"]
 LEFTOVER_JINJA = re.compile(r"\{\{-?\s*cookiecutter|\{%-?\s|\s-?%\}|cookiecutter\.")
 
 
@@ -33,6 +33,7 @@ def expected_files(answers: dict, module: str) -> set[str]:
     }
     if answers.get("ci_provider", "both") in ("both", "github"):
         files.add(".github/workflows/cml.yaml")
+        files.add(".github/dependabot.yml")  # keeps the workflow's action pins current
         if answers.get("use_gpu") == "yes":
             files.add(".github/actionlint.yaml")  # declares the self-hosted GPU runner's label
     if answers.get("ci_provider", "both") in ("both", "gitlab"):

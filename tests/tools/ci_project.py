@@ -49,6 +49,15 @@ class PublishedProject:
         git("push", "--quiet", "origin", name)
         git("checkout", "--quiet", "main")
 
+    def push_commit(self, name: str, change: Callable[[Path], None], message: str) -> None:
+        """Add a commit that applies `change` to the existing branch `name`, and push it."""
+        git = lambda *args: run(["git", *args], cwd=self.work, env=GIT_IDENTITY)  # noqa: E731
+        git("checkout", "--quiet", name)
+        change(self.work)
+        git("commit", "--quiet", "--all", "--message", message)
+        git("push", "--quiet", "origin", name)
+        git("checkout", "--quiet", "main")
+
     def clone(self, branch: str, destination: Path, shallow: bool) -> Path:
         """Check `branch` out as CI does: GitLab clones shallow and one branch, GitHub (fetch-depth: 0) all."""
         depth = ["--depth", "1", "--single-branch"] if shallow else []

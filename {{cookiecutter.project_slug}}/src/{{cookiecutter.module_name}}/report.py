@@ -97,6 +97,15 @@ def short_sha(rev: str) -> str:
     return result.stdout.decode().strip() if result.returncode == 0 else "?"
 
 
+def same_commit(rev: str, other: str) -> bool:
+    return git("rev-parse", rev + "^{commit}").stdout == git("rev-parse", other + "^{commit}").stdout
+
+
+def workspace_changed() -> bool:
+    """Whether tracked files differ from HEAD (pipeline results included: metrics.json is tracked)."""
+    return bool(git("status", "--porcelain", "--untracked-files=no").stdout.strip())
+
+
 def current_branch() -> str:
     for variable in ("GITHUB_HEAD_REF", "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "CI_COMMIT_REF_NAME", "GITHUB_REF_NAME"):
         if os.environ.get(variable):
@@ -213,8 +222,9 @@ CURVES = {
 def plots_section(out: Path, base_rev: str | None, base_label: str, images_at: str | None) -> list[str]:
     """Draw this branch against the base as PNGs in `out`; the markdown that shows them."""
     drawn = {"Confusion matrix": plot_confusion_matrices(out / "confusion_matrix.png", base_rev, base_label)}
+    multi_class = len((local_json(DATA_PROFILE_FILE) or {}).get("class_balance", {})) > 2
     for title, curve in CURVES.items():
-        drawn[title] = plot_curve(out / f"{curve[0].stem}.png", curve, base_rev, base_label)
+        drawn[title] = plot_curve(out / f"{curve[0].stem}.png", curve, base_rev, base_label, multi_class)
     importance = plot_feature_importance(out / "feature_importance.png", base_rev, base_label)
     lines = [f"## Plots: this branch against {base_label}", ""]
     lines += _images({title: path for title, path in drawn.items() if path}, images_at)
@@ -277,7 +287,15 @@ def plot_confusion_matrices(path: Path, base_rev: str | None, base_label: str) -
     return _save(figure, path)
 
 
-def plot_curve(path: Path, curve: tuple, base_rev: str | None, base_label: str) -> Path | None:
+def curve_label(label: str, metric: str, score: float | None, multi_class: bool) -> str:
+    """A curve's legend entry. Multi-class curves are micro averages (evaluate.py: every row and
+    class one decision) while the metrics are macro averages, so the legend says which it shows."""
+    if score is None:
+        return label
+    return f"{label} ({'macro ' if multi_class else ''}{metric} {score:.4f})"
+
+
+def plot_curve(path: Path, curve: tuple, base_rev: str | None, base_label: str, multi_class: bool) -> Path | None:
     csv_file, x, y, axis_labels, metric = curve
     if not csv_file.exists():
         return None
@@ -289,9 +307,9 @@ def plot_curve(path: Path, curve: tuple, base_rev: str | None, base_label: str) 
     figure, axis = plt.subplots(figsize=(5, 4.2))
     for label, frame, score, style in lines:
         if frame is not None:
-            axis.plot(
-                frame[x], frame[y], style, label=label + (f" ({metric} {score:.4f})" if score is not None else "")
-            )
+            axis.plot(frame[x], frame[y], style, label=curve_label(label, metric, score, multi_class))
+    if multi_class:
+        axis.set_title("Micro-average over classes")
     axis.set_xlabel(axis_labels[0])
     axis.set_ylabel(axis_labels[1])
     axis.grid(alpha=0.3)
@@ -350,7 +368,13 @@ def build_report(base: str, out: Path, images_at: str | None = None) -> Path:
     # A branch reads better by name; a commit by its short hash.
     base_label = short_sha(base_rev) if base_rev and base_rev.startswith(short_sha(base_rev)) else (base_rev or base)
     head = f"`{current_branch()}` ({short_sha('HEAD')})"
-    if base_rev:
+    if base_rev and same_commit(base_rev, "HEAD"):  # e.g. run locally on main: the workspace is what differs
+        state = "with uncommitted changes" if workspace_changed() else "no uncommitted changes"
+        intro = (
+            f"Comparing the workspace of `{current_branch()}` ({state}) "
+            f"with its last commit, `{base_rev}` ({short_sha(base_rev)})."
+        )
+    elif base_rev:
         intro = f"Comparing {head} with `{base_rev}` ({short_sha(base_rev)})."
     else:
         intro = (
