@@ -252,7 +252,7 @@ def test_make_remote_without_url_explains_its_usage(local_project):
         (["URL=s3://bkt/x", "ENDPOINT=http://h:1$(shell touch $HOME/PWNED)"],
          "ENDPOINT 'http://h:1$(shell touch $HOME/PWNED)' is not an http(s) URL"),
         (["URL=s3:/bucket/x"], "URL 's3:/bucket/x' is neither an s3:// URL nor an absolute directory path"),
-        (["URL=C:\\dvc"], "is neither an s3:// URL nor an absolute directory path"),
+        (["URL=C:\\dvc"], "URL 'C:\\\\dvc' is neither an s3:// URL nor an absolute directory path"),
     ],
     ids=["command-in-url", "make-function-in-endpoint", "s3-one-slash", "windows-path"],
 )
