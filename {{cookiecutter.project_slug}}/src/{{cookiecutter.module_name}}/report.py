@@ -1,9 +1,9 @@
 """The model report: how this branch's model compares with the base branch (main by default).
 
 `make report` writes cml-report/report.md and its images; CI posts it on the pull / merge request
-with `cml comment create`. In order: the gate verdict, the metrics and params diffs, what changed
-in the data, the sanity checks, plots of this branch against the base, feature importance, the
-pipeline DAG, and where it ran.
+with `cml comment update` (one comment per request, replaced on each push). In order: the gate
+verdict, the metrics and params diffs, what changed in the data, the sanity checks, plots of
+this branch against the base, feature importance, the pipeline DAG, and where it ran.
 
 It reads only files: the pipeline's small outputs (metrics.json, reports/*) and the base branch's
 copies of them (`git show`), so it is built even when the gate fails, and it says so when the base
