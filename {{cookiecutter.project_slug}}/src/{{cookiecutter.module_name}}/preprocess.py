@@ -5,8 +5,11 @@ params.yaml names (raw_data.py), checks them, joins the lookups on their keys, e
 splits train/test with a fixed seed. Every check names the file and the column at fault,
 and nothing is written unless all of them pass.
 
-Outputs: data/processed/{train,test}.parquet and schema.json (features, categories, classes),
-reports/data_profile.json (rows, class balance, missing values, join coverage).
+The task (classification or regression, params.yaml data.task) is decided here, once (task.py),
+and recorded in schema.json and the data profile for every later stage and the gate.
+
+Outputs: data/processed/{train,test}.parquet and schema.json (task, features, categories, classes),
+reports/data_profile.json (task, rows, class balance or target summary, missing values, join coverage).
 """
 
 from pathlib import Path
@@ -26,13 +29,20 @@ from .common import (
     write_json,
 )
 from .raw_data import read_table, reading_params
+from .task import decide_task, regression_strata, regression_target, requested_task
 
 
 # --- Checking ----------------------------------------------------------------------------
-def check_target(table: pd.DataFrame, target: str) -> None:
-    source = table.attrs["source"]
+def check_target_column(table: pd.DataFrame, target: str) -> None:
     if target not in table.columns:
+        source = table.attrs["source"]
         raise PipelineError(f"{source}: target column {target!r} is missing (columns: {', '.join(table.columns)})")
+
+
+def check_target(table: pd.DataFrame, target: str) -> None:
+    """A classification target: no missing label, at least two classes."""
+    source = table.attrs["source"]
+    check_target_column(table, target)
     labels = normalised_labels(table[target])
     missing = labels.isna().to_numpy()
     if missing.any():
@@ -192,7 +202,12 @@ def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], d
     """
     target = data_params["target"]
     main_source = main.attrs["source"]
-    check_target(main, target)
+    check_target_column(main, target)
+    task, task_reason = decide_task(main[target], requested_task(data_params), main_source)
+    if task == "classification":
+        check_target(main, target)
+    else:
+        regression_target(main[target], main_source)
     dropped = set(data_params.get("drop_columns") or [])
     numeric = [column for column in data_params.get("numeric_columns") or [] if column not in dropped]
     categorical = [column for column in data_params.get("categorical_columns") or [] if column not in dropped]
@@ -214,40 +229,64 @@ def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], d
     for column in categorical:
         features[column] = to_category(joined[column])
 
-    labels = normalised_labels(joined[target]).astype("category")
-    classes = list(labels.cat.categories)
-    features[target] = labels.cat.codes.astype(np.int32)
-
-    counts = labels.value_counts()
-    if (counts < 2).any():
-        rare = counts[counts < 2].index[0]
-        raise PipelineError(
-            f"{main_source}: column {target!r} has only one row of class {rare!r}; a stratified train/test "
-            "split needs at least two per class: add rows, merge the class into another, or drop it"
-        )
+    if task == "classification":
+        labels = normalised_labels(joined[target]).astype("category")
+        classes = list(labels.cat.categories)
+        features[target] = labels.cat.codes.astype(np.int32)
+        strata = features[target]
+        counts = labels.value_counts()
+        if (counts < 2).any():
+            rare = counts[counts < 2].index[0]
+            raise PipelineError(
+                f"{main_source}: column {target!r} has only one row of class {rare!r}; a stratified train/test "
+                "split needs at least two per class: add rows, merge the class into another, or drop it"
+            )
+    else:
+        values = regression_target(joined[target], main_source)
+        features[target] = values
+        strata = regression_strata(values, split_params["test_size"])
     train, test = train_test_split(
         features,
         test_size=split_params["test_size"],
         random_state=split_params["seed"],
-        stratify=features[target],
+        stratify=strata,
     )
     schema = {
+        "task": task,
         "target": target,
-        "classes": classes,
+        **({"classes": classes} if task == "classification" else {}),
         "features": numeric + categorical,
         "numeric": numeric,
         "categories": {column: list(features[column].cat.categories) for column in categorical},
     }
+    if task == "classification":
+        target_profile = {
+            "class_balance": {
+                str(name): round(float(share), 4)
+                for name, share in labels.value_counts(normalize=True).sort_index().items()
+            }
+        }
+    else:
+        target_profile = {"target_summary": target_summary(train[target].to_numpy())}
     profile = {
+        "task": task,
         "rows": {"total": len(features), "train": len(train), "test": len(test)},
-        "class_balance": {
-            str(name): round(float(share), 4)
-            for name, share in labels.value_counts(normalize=True).sort_index().items()
-        },
+        **target_profile,
         "missing_share": {column: round(float(features[column].isna().mean()), 4) for column in numeric + categorical},
         "lookup_coverage": {source: round(share, 4) for source, share in coverage.items()},
     }
+    schema["task_reason"] = task_reason
     return train, test, schema, profile
+
+
+def target_summary(values: np.ndarray) -> dict:
+    """A regression target's range and spread in the training split, which the sanity checks measure against."""
+    return {
+        "min": float(values.min()),
+        "max": float(values.max()),
+        "mean": float(values.mean()),
+        "std": float(values.std()),
+    }
 
 
 def encode_for_disk(split: pd.DataFrame) -> pd.DataFrame:
@@ -273,9 +312,11 @@ def main() -> None:
         encode_for_disk(test).to_parquet(folder / "test.parquet", index=False)
         write_json(folder / "schema.json", schema)
     write_json(DATA_PROFILE_FILE, profile)
+    print(f"preprocess: task {schema['task']} ({schema['task_reason']})")
+    target = f"classes {schema['classes']}" if schema["task"] == "classification" else f"target {schema['target']!r}"
     print(
         f"preprocess: {profile['rows']['train']} train / {profile['rows']['test']} test rows, "
-        f"{len(schema['features'])} features, classes {schema['classes']}"
+        f"{len(schema['features'])} features, {target}"
     )
 
 

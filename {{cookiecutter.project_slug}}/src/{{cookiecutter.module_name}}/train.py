@@ -30,8 +30,8 @@ from .models import build_model, fit_model, stops_early
 PACKAGES = ["xgboost", "scikit-learn", "pandas", "numpy", "dvc"]
 
 
-def fit(features, labels, train_params: dict):
-    model = build_model(train_params)
+def fit(features, labels, train_params: dict, task: str = "classification"):
+    model = build_model(train_params, task)
     return fit_model(model, features, labels, train_params)
 
 
@@ -62,7 +62,7 @@ def main() -> None:
     features, labels = load_split(TRAIN_FILE, schema)
 
     started = time.perf_counter()
-    model = fit(features, labels, train_params)
+    model = fit(features, labels, train_params, schema.get("task", "classification"))
     seconds = time.perf_counter() - started
 
     with atomic_path(MODEL_FILE) as temporary:
@@ -72,6 +72,7 @@ def main() -> None:
         TRAIN_INFO_FILE,
         {
             "model": train_params["model"],
+            "task": schema.get("task", "classification"),
             "rows": len(features),
             "train_seconds": round(seconds, 2),
             "trees_used": trees_used(model),
@@ -83,7 +84,8 @@ def main() -> None:
     )
     trees = trees_used(model)
     stopped = f", early stopping kept {trees} trees" if trees else ""
-    print(f"train: {train_params['model']} on {len(features)} rows in {seconds:.1f}s ({device}{stopped})")
+    task = schema.get("task", "classification")
+    print(f"train: {train_params['model']} {task} on {len(features)} rows in {seconds:.1f}s ({device}{stopped})")
 
 
 if __name__ == "__main__":
