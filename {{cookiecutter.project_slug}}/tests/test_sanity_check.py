@@ -6,6 +6,7 @@ from {{ cookiecutter.module_name }}.sanity_check import (
     class_share_checks,
     cv_fold_check,
     data_checks,
+    fold_noise,
     probability_checks,
     required_test_rows,
 )
@@ -101,3 +102,12 @@ def test_the_minimum_test_rows_scale_down_on_small_data_only():
     assert required_test_rows(100, 5, DEFAULTS) == 50  # 10 per class
     assert verdicts(data_checks(np.zeros(272), np.zeros(68), ["0"], DEFAULTS))["test_rows"]
     assert not verdicts(data_checks(np.zeros(330), np.zeros(10), ["0"], DEFAULTS))["test_rows"]
+
+
+def test_small_folds_may_differ_more_by_chance_but_not_without_limit():
+    sanity = {"cv_max_rows": 50_000, "cv_folds": 5, "cv_noise_standard_errors": 3}
+    scores = np.array([0.88, 0.93, 0.91, 0.88, 0.86])  # a 3-class table of 340 rows: 54 rows per fold
+    assert not cv_fold_check(scores, 0.05)["passed"]
+    assert cv_fold_check(scores, 0.05, fold_noise(272, sanity))["passed"]
+    assert fold_noise(1_000_000, sanity) < 0.05  # large data: cv_max_fold_deviation applies
+    assert not cv_fold_check(np.array([0.88, 0.9, 0.89, 0.88, 0.55]), 0.05, fold_noise(272, sanity))["passed"]
