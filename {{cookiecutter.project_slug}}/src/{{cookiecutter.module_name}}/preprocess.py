@@ -253,6 +253,7 @@ def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], d
     )
     schema = {
         "task": task,
+        "task_reason": task_reason,
         "target": target,
         **({"classes": classes} if task == "classification" else {}),
         "features": numeric + categorical,
@@ -275,7 +276,6 @@ def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], d
         "missing_share": {column: round(float(features[column].isna().mean()), 4) for column in numeric + categorical},
         "lookup_coverage": {source: round(share, 4) for source, share in coverage.items()},
     }
-    schema["task_reason"] = task_reason
     return train, test, schema, profile
 
 

@@ -64,7 +64,7 @@ def decide_task(column: pd.Series, requested: str, source: str) -> tuple[str, st
             f"{source}: data.task is classification but column {name!r} holds {distinct} distinct numbers "
             f"such as {example!r}, a continuous quantity: set data.task: regression (or auto)"
         )
-    return requested, f"set in params.yaml (data.task: {requested})"
+    return requested, "set in params.yaml, data.task"
 
 
 def regression_target(column: pd.Series, source: str) -> np.ndarray:
