@@ -20,7 +20,7 @@ MODULE_FILES = ["__init__.py", "common.py", "compute.py", "models.py", "raw_data
                 "remote.py", "report.py", "experiments.py",
                 *(f"{s}.py" for s in STAGES)]
 PROJECT_TESTS = ["conftest.py", "test_compute.py", "test_preprocess.py", "test_train.py", "test_evaluate.py",
-                 "test_sanity_check.py", "test_gate.py", "test_report.py"]
+                 "test_sanity_check.py", "test_gate.py", "test_report.py", "test_experiments.py"]
 LEFTOVER_JINJA = re.compile(r"\{\{-?\s*cookiecutter|\{%-?\s|\s-?%\}|cookiecutter\.")
 
 
