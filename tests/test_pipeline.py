@@ -168,8 +168,8 @@ def test_generated_unit_tests_and_lint_pass(copy_of):
 def test_make_help_lists_every_target_with_its_description(copy_of):
     output = run(["make"], cwd=copy_of).stdout
     targets = dict(re.findall(r"^  (\S+)\s+(.+)$", output, flags=re.M))
-    assert {"help", "setup", "repro", "metrics", "gate", "baseline", "test", "lint", "clean", "push", "pull",
-            "status", "update"} <= set(targets)
+    assert {"help", "setup", "repro", "exp", "exp-show", "metrics", "gate", "baseline", "test", "lint", "clean",
+            "push", "pull", "status", "update"} <= set(targets)
     assert all(description.strip() for description in targets.values())
 
 
