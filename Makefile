@@ -20,9 +20,13 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# A new demo replaces the project folder only: its DVC remote beside it (demo/<slug>-dvc-storage,
+# added by make setup) is kept, and the new project's setup points at it again.
 ## Bake the default project into demo/ and run its pipeline end to end (setup, repro)
 demo: $(VENV)/.installed
-	rm -rf demo
+	@if [ -e demo/music-recommendation ]; then echo "make demo: replacing demo/music-recommendation" \
+	  "(its files and git history); its DVC remote, demo/music-recommendation-dvc-storage, is kept"; fi
+	rm -rf demo/music-recommendation
 	cookiecutter --no-input --output-dir demo .
 	$(MAKE) -C demo/music-recommendation setup repro
 

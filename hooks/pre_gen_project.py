@@ -28,7 +28,8 @@ CHOICES = {
 }
 # Names the generated package must not shadow: everything requirements.lock installs (by import
 # name; tests/test_pipeline.py checks this list against a real environment), the tools the
-# project runs, and the folders of the project itself.
+# project runs, the folders of the project itself, and `test` (Python's own test package, which
+# sys.stdlib_module_names leaves out but which is found before the project's: "Test" as a name).
 TAKEN_MODULE_NAMES = frozenset("""
     aiobotocore aiohappyeyeballs aiohttp aiohttp_retry aioitertools aiosignal amqp annotated_types antlr4
     appdirs asyncssh attr attrs billiard botocore celery certifi cffi charset_normalizer click
@@ -46,7 +47,7 @@ TAKEN_MODULE_NAMES = frozenset("""
     annotated_doc arrow ast_serialize binaryornot cfgv cookiecutter distlib identify jinja2 librt markupsafe
     mypy_extensions mypyc nodeenv pre_commit_hooks python_discovery shellingham slugify text_unidecode typer
     tzdata virtualenv
-    tests src sitecustomize usercustomize
+    tests src sitecustomize usercustomize test
 """.split())
 MAX_LENGTH = {"project_name": 100, "description": 300, "author_name": 100, "project_slug": 64, "module_name": 64,
               "dvc_remote_url": 1024, "s3_endpoint_url": 1024}

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,25 @@ def copy_project(project: Path, destination: Path) -> Path:
 def project_copy(ready_project, tmp_path) -> Path:
     """A private copy of the set-up default project."""
     return copy_project(ready_project, tmp_path)
+
+
+# --- Cleaning up cheaply ------------------------------------------------------------------
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session, exitstatus):
+    """After a passing run, delete the session's temporary projects in the background.
+
+    With tmp_path_retention_policy = failed (pytest.ini), pytest itself would delete them, file by
+    file in Python, before exiting: several GB of virtual environments, minutes on a busy machine.
+    Here the folder is renamed (instant) to a `garbage-*` name, which the next session's pytest
+    removes if this `rm -rf` was cut short, and a detached `rm -rf` deletes it while pytest exits.
+    A failed run keeps its folders. Without the attributes relied on here pytest deletes as usual.
+    """
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    basetemp = getattr(factory, "_basetemp", None)
+    if (exitstatus != 0 or not isinstance(basetemp, Path) or not basetemp.is_dir() or session.config.option.basetemp
+            or session.config.getini("tmp_path_retention_policy") != "failed"):
+        return
+    trash = basetemp.with_name(f"garbage-{uuid.uuid4()}")
+    basetemp.rename(trash)
+    subprocess.Popen(["rm", "-rf", "--", str(trash)], start_new_session=True, stdin=subprocess.DEVNULL,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

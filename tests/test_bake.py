@@ -17,10 +17,11 @@ from conftest import bake, combinations, dvc_config
 
 STAGES = ["preprocess", "train", "evaluate", "sanity_check"]
 MODULE_FILES = ["__init__.py", "common.py", "compute.py", "models.py", "raw_data.py", "sample_data.py", "gate.py",
-                "remote.py", "report.py", "task.py", "regression.py", "report_regression.py",
+                "remote.py", "report.py", "task.py", "regression.py", "report_regression.py", "experiments.py",
                 *(f"{s}.py" for s in STAGES)]
 PROJECT_TESTS = ["conftest.py", "test_compute.py", "test_preprocess.py", "test_train.py", "test_evaluate.py",
-                 "test_sanity_check.py", "test_gate.py", "test_report.py", "test_task.py", "test_regression.py"]
+                 "test_sanity_check.py", "test_gate.py", "test_report.py", "test_task.py", "test_regression.py",
+                 "test_experiments.py"]
 LEFTOVER_JINJA = re.compile(r"\{\{-?\s*cookiecutter|\{%-?\s|\s-?%\}|cookiecutter\.")
 
 
@@ -115,12 +116,13 @@ def test_dvc_remote_is_the_answer_and_names_no_path_of_the_bake(baked):
     assert not {"access_key_id", "secret_access_key"} & set(remote)  # credentials never committed
 
 
-def test_git_is_initialised_on_main_with_everything_staged(baked):
+def test_git_starts_on_main_with_everything_in_a_first_commit(baked):
     _, project = baked
-    branch = subprocess.run(["git", "symbolic-ref", "--short", "HEAD"], cwd=project, capture_output=True, text=True)
-    staged = subprocess.run(["git", "diff", "--cached", "--name-only"], cwd=project, capture_output=True, text=True)
-    assert branch.stdout.strip() == "main"
-    assert set(staged.stdout.split()) == project_files(project)
+    git = lambda *args: subprocess.run(["git", *args], cwd=project, capture_output=True, text=True).stdout  # noqa: E731
+    assert git("symbolic-ref", "--short", "HEAD").strip() == "main"
+    assert git("log", "--format=%s").splitlines() == ["Start from cookiecutter-cd4ml"]
+    assert set(git("ls-files").split()) == project_files(project)
+    assert git("status", "--porcelain") == ""
 
 
 def test_derived_names_follow_the_project_name(tmp_path):

@@ -18,6 +18,8 @@ BAD_ANSWERS = {  # id: (answers, field the message must name, words of the fix)
     "module-keyword": ({"module_name": "class"}, "module_name", "not a valid Python package name"),
     "module-shadows-library": ({"module_name": "xgboost"}, "module_name", "would shadow"),
     "module-shadows-stdlib": ({"module_name": "json"}, "module_name", "would shadow"),
+    # Python's own test package, which sys.stdlib_module_names leaves out, from the name "Test"
+    "module-shadows-stdlib-test": ({"project_name": "Test"}, "module_name", "would shadow"),
     "module-trailing-newline": ({"module_name": "ok\n"}, "module_name", "one line"),
     "module-too-long": ({"module_name": "m" * 300}, "module_name", "keep it to 64"),
     "runner-tag-with-space": ({"gpu_runner_tag": "big gpu"}, "gpu_runner_tag", "valid runner tag"),
@@ -173,6 +175,13 @@ def test_the_checks_run_before_the_project_folder_exists(tmp_path):
         ("Churn  --  model_v2", "churn-model-v2", "churn_model_v2"),
         ("Ünïcödé Ärger", "unicode-arger", "unicode_arger"),
         ("a/b", "a-b", "a_b"),
+        ("Data & AI", "data-ai", "data_ai"),
+        ("Ωmega Model", "omega-model", "omega_model"),
+        ("東京 Demand", "dong-jing-demand", "dong_jing_demand"),
+        ("Straße-Prognose", "strasse-prognose", "strasse_prognose"),
+        ("   Spaced   Out   ", "spaced-out", "spaced_out"),
+        ("Crème Brûlée 2.0", "creme-brulee-2-0", "creme_brulee_2_0"),
+        ("e-mail spam!!", "e-mail-spam", "e_mail_spam"),
     ],
 )
 def test_derived_names_are_ascii_and_valid_whatever_the_human_name(tmp_path, project_name, slug, module):

@@ -101,6 +101,23 @@ def test_swapping_the_model_needs_no_code_change(copy_of):
     assert info["model"] == "random_forest"
 
 
+def test_make_clean_leaves_git_clean_and_make_pull_brings_the_outputs_back(copy_of, tmp_path):
+    # given a reproduced project with its own remote, everything committed and pushed
+    run(["make", "remote", f"URL={tmp_path / 'storage'}"], cwd=copy_of)
+    run(["git", "add", "--all"], cwd=copy_of)
+    run(["git", "commit", "--quiet", "-m", "First model"], cwd=copy_of, env=GIT_IDENTITY)
+    run(["make", "push"], cwd=copy_of)
+    # when make clean removes the pipeline's outputs
+    run(["make", "clean"], cwd=copy_of)
+    # then they are gone, but no tracked file is (models/.gitignore keeps the model out of git)
+    assert not (copy_of / "models/model.joblib").exists() and not (copy_of / "data/processed").exists()
+    assert run(["git", "status", "--porcelain"], cwd=copy_of).stdout == ""
+    # and make pull brings them back, still ignored by git
+    run(["make", "pull"], cwd=copy_of)
+    assert (copy_of / "models/model.joblib").exists() and (copy_of / "data/processed/train.parquet").exists()
+    assert run(["git", "status", "--porcelain"], cwd=copy_of).stdout == ""
+
+
 def test_gate_fails_above_the_metric_and_passes_again_when_put_back(copy_of):
     metric = json.loads((copy_of / "metrics.json").read_text())["roc_auc"]
     original = (copy_of / "baseline.txt").read_text()
@@ -152,8 +169,8 @@ def test_generated_unit_tests_and_lint_pass(copy_of):
 def test_make_help_lists_every_target_with_its_description(copy_of):
     output = run(["make"], cwd=copy_of).stdout
     targets = dict(re.findall(r"^  (\S+)\s+(.+)$", output, flags=re.M))
-    assert {"help", "setup", "repro", "metrics", "gate", "baseline", "test", "lint", "clean", "push", "pull",
-            "status", "update"} <= set(targets)
+    assert {"help", "setup", "repro", "exp", "exp-show", "metrics", "gate", "baseline", "test", "lint", "clean",
+            "push", "pull", "status", "update"} <= set(targets)
     assert all(description.strip() for description in targets.values())
 
 
