@@ -27,6 +27,7 @@ MODEL_FILE = Path("models/model.joblib")
 METRICS_FILE = Path("metrics.json")
 REPORTS_DIR = Path("reports")
 DATA_PROFILE_FILE = REPORTS_DIR / "data_profile.json"
+FEATURE_DISTRIBUTIONS_FILE = REPORTS_DIR / "feature_distributions.json"  # drift.py
 TRAIN_INFO_FILE = REPORTS_DIR / "train_info.json"
 SANITY_FILE = REPORTS_DIR / "sanity.json"
 CLASSIFICATION_REPORT_FILE = REPORTS_DIR / "classification_report.txt"
