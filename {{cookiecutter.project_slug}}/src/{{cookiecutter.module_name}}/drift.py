@@ -17,12 +17,15 @@ and categorical features on one scale, and has thresholds practitioners know: be
 0.1-0.25 a moderate shift, above 0.25 a major one.
 """
 
+import json
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
 
-from .common import PipelineError
+from .common import FEATURE_DISTRIBUTIONS_FILE, PipelineError, load_params, read_json
 
 DECILES = 10  # bins per numeric feature when comparing (on the base's deciles)
 EMPTY_BIN = 1e-4  # a bin one side leaves empty still counts, as if it held this share (PSI has a log)
@@ -179,5 +182,27 @@ def drift_section(current: dict | None, base: dict | None, base_label: str, para
     return lines
 
 
-def drifted_features(current: dict, base: dict, threshold: float) -> list[str]:
-    return [name for name, score in compare(current, base).items() if score is not None and score > threshold]
+# --- The gate, when drift.fail_gate is true ---------------------------------------------
+def drift_failures(base: str) -> list[str]:
+    """With drift.fail_gate true, one gate failure per feature over drift.psi_threshold against
+    `base` (origin/<base> when there is one); none otherwise, or when the base has no summaries."""
+    settings = drift_params(load_params())
+    if not settings["fail_gate"]:
+        return []
+    for rev in (f"origin/{base}", base):
+        shown = subprocess.run(
+            ["git", "show", f"{rev}:{FEATURE_DISTRIBUTIONS_FILE.as_posix()}"], capture_output=True, check=False
+        )
+        if shown.returncode == 0:
+            break
+    else:
+        print(f"gate: {base} has no {FEATURE_DISTRIBUTIONS_FILE}: drift not checked", file=sys.stderr)
+        return []
+    scores = compare(read_json(FEATURE_DISTRIBUTIONS_FILE), json.loads(shown.stdout))
+    threshold = settings["psi_threshold"]
+    return [
+        f"feature {name} drifted from {rev}: PSI {score:.4f} > drift.psi_threshold {threshold} "
+        "(drift.fail_gate is true in params.yaml; see the report's Data drift section)"
+        for name, score in scores.items()
+        if score is not None and score > threshold
+    ]
