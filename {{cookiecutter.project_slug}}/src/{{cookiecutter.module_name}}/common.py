@@ -29,6 +29,7 @@ REPORTS_DIR = Path("reports")
 DATA_PROFILE_FILE = REPORTS_DIR / "data_profile.json"
 FEATURE_DISTRIBUTIONS_FILE = REPORTS_DIR / "feature_distributions.json"  # drift.py
 TRAIN_INFO_FILE = REPORTS_DIR / "train_info.json"
+TRAINING_CURVES_DIR = REPORTS_DIR / "training"  # training_curves.py (dvclive)
 SANITY_FILE = REPORTS_DIR / "sanity.json"
 CLASSIFICATION_REPORT_FILE = REPORTS_DIR / "classification_report.txt"
 CONFUSION_MATRIX_FILE = REPORTS_DIR / "confusion_matrix.png"

@@ -4,7 +4,7 @@
 with `cml comment update` (one comment per request, replaced on each push). In order: the gate
 verdict, the metrics and params diffs, what changed in the data, how far each feature drifted
 (drift.py), the sanity checks, plots of this branch against the base, feature importance, the
-pipeline DAG, and where it ran.
+training curves (training_curves.py), the pipeline DAG, and where it ran.
 
 It reads only files: the pipeline's small outputs (metrics.json, reports/*) and the base branch's
 copies of them (`git show`), so it is built even when the gate fails, and it says so when the base
@@ -49,6 +49,7 @@ from .common import (  # noqa: E402
 )
 from .drift import drift_params, drift_section  # noqa: E402
 from .gate import LOWER_IS_BETTER, current_verdict  # noqa: E402
+from .training_curves import curves_section  # noqa: E402
 
 TOP_FEATURES = 15  # bars in the feature importance plot
 
@@ -404,6 +405,7 @@ def build_report(base: str, out: Path, images_at: str | None = None) -> Path:
         ),
         sanity_section(),
         plots_section(out, base_rev, base_label, images_at),
+        curves_section(out, base_rev, base_label, lambda drawn: _images(drawn, images_at)),
         dag_section(),
         where_section(),
     ]
