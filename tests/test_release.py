@@ -77,12 +77,22 @@ def test_release_is_gated_idempotent_fetchable_and_promotable(reproduced_project
     assert "model@v0.2.0" in tags(project)
 
 
-def test_release_refuses_uncommitted_changes_and_promote_needs_a_stage(reproduced_project, tmp_path):
+def test_release_refuses_uncommitted_changes_and_an_unreproduced_commit(reproduced_project, tmp_path):
     project = copy_project(reproduced_project[0], tmp_path)
     commit(project, "Train the first model")
     (project / "baseline.txt").write_text((project / "baseline.txt").read_text() + "# edited\n")
     refused = run(["make", "release"], cwd=project, check=False, env=GIT_IDENTITY)
     assert refused.returncode != 0 and "uncommitted changes (baseline.txt" in refused.stderr
+
+    # A committed param change that was not reproduced: dvc.lock does not pin a model to fetch
+    params = project / "params.yaml"
+    params.write_text(params.read_text().replace("    max_depth: 6\n", "    max_depth: 5\n", 1))
+    commit(project, "Shallower trees, not reproduced")
+    unpinned = run(["make", "release"], cwd=project, check=False, env=GIT_IDENTITY)
+    assert unpinned.returncode != 0 and "dvc.lock does not pin the pipeline's outputs" in unpinned.stderr
+    # which CI (UNPINNED=skip) reports as a notice instead of a failure
+    skipped = run(["make", "release", "UNPINNED=skip"], cwd=project, env=GIT_IDENTITY)
+    assert "release: not released" in skipped.stdout
     no_stage = run(["make", "promote"], cwd=project, check=False)
     assert no_stage.returncode != 0 and "STAGE=" in no_stage.stderr
     assert tags(project) == []
