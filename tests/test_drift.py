@@ -27,10 +27,14 @@ def dvc_repro_preprocess(project: Path) -> str:
     return run([".venv/bin/dvc", "repro", "preprocess"], cwd=project, env={"PATH": path}).stdout
 
 
+def report_section(project: Path, title: str) -> str:
+    report = (project / "cml-report/report.md").read_text()
+    return report.split(f"## {title}", 1)[1].split("\n## ", 1)[0]
+
+
 def drift_section(project: Path) -> str:
     run(["make", "report", "BASE_BRANCH=main"], cwd=project)
-    report = (project / "cml-report/report.md").read_text()
-    return report.split("## Data drift", 1)[1].split("\n## ", 1)[0]
+    return report_section(project, "Data drift")
 
 
 def flagged(section: str) -> list[str]:
@@ -58,6 +62,11 @@ def test_the_report_flags_the_scaled_column_and_nothing_for_a_param_change(repro
     section = drift_section(project)
     assert flagged(section) == ["song_length"], section
     assert "**1 feature(s) drifted**: `song_length`." in section and "drift.psi_threshold = 0.2" in section
+    # (and the same report draws the training curves against main's committed ones: tests/test_training_curves.py)
+    curves = report_section(project, "Training curves")
+    assert "![Loss per boosting round (train and validation rows)](training_curves.png)" in curves
+    assert "has no training curves yet" not in curves
+    assert (project / "cml-report/training_curves.png").read_bytes()[:4] == b"\x89PNG"
 
     # Given a branch from main that changes only a model param
     git(project, "checkout", "--quiet", "--force", "main")
