@@ -42,7 +42,7 @@ TAKEN_MODULE_NAMES = frozenset("""
     pydantic pydantic_core pydantic_settings pydevd_plugins pydot pygit2 pygments pygtrie pylab pyparsing
     pytest requests rich ruamel ruff s3fs scipy scmrepo semver setuptools shortuuid shtab six sklearn smmap
     sqltrie tabulate threadpoolctl tomlkit tqdm typing_extensions typing_inspection tzlocal urllib3
-    validate vine voluptuous wcwidth wrapt xgboost yaml yarl zc nvidia
+    validate vine voluptuous wcwidth wrapt xgboost yaml yarl zc nvidia pynvml example
     pip uv wheel pkg_resources cml conftest mypy pre_commit hypothesis dask distributed dvclive cruft
     annotated_doc arrow ast_serialize binaryornot cfgv cookiecutter distlib identify jinja2 librt markupsafe
     mypy_extensions mypyc nodeenv pre_commit_hooks python_discovery shellingham slugify text_unidecode typer

@@ -102,6 +102,14 @@ def copy_project(project: Path, destination: Path) -> Path:
     return copy
 
 
+@pytest.fixture(scope="session")
+def reproduced_project(ready_project, tmp_path_factory) -> tuple[Path, str]:
+    """(project, output of its first `make repro`): a copy of ready_project, reproduced once per session."""
+    project = copy_project(ready_project, tmp_path_factory.mktemp("reproduced"))
+    first = run(["make", "repro"], cwd=project)
+    return project, first.stdout + first.stderr
+
+
 @pytest.fixture
 def project_copy(ready_project, tmp_path) -> Path:
     """A private copy of the set-up default project."""

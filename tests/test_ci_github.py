@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import TEMPLATE, bake, combinations, copy_project, stages_run
+from conftest import run as run_command
 from tools import ci_checks
 from tools.act import WORKFLOW, ActRun, load_workflow, run_workflow
 from tools.ci_project import GIT_IDENTITY, SECRETS, edit, published_project, uv_cache_dir
@@ -85,6 +86,9 @@ def test_permissions_are_least_privilege_per_job(workflows):
     workflow = load_workflow(next(iter(workflows.values())))
     assert workflow["permissions"] == {}
     assert workflow["jobs"]["train-and-report"]["permissions"] == {"contents": "read", "pull-requests": "write"}
+    # the release may push a tag, and runs only for pushes to main
+    assert workflow["jobs"]["release"]["permissions"] == {"contents": "write"}
+    assert "github.event_name == 'push' && github.ref == 'refs/heads/main'" in workflow["jobs"]["release"]["if"]
     assert "pull_request_target" not in workflow["on"]
 
 
@@ -94,6 +98,11 @@ def test_remote_keys_reach_only_the_steps_that_use_the_remote(workflows):
         assert "secrets." not in json.dumps(job.get("env", {})), path
         with_keys = [step.get("run") for step in job["steps"] if "secrets.AWS_" in json.dumps(step.get("env", {}))]
         assert with_keys == ["make ci-pull", "make push"], path
+        release = load_workflow(path)["jobs"]["release"]["steps"]
+        assert [step.get("run") for step in release if "secrets.AWS_" in json.dumps(step.get("env", {}))] == [
+            "make ci-pull"], path
+        assert [step["name"] for step in release if "github.token" in json.dumps(step.get("env", {}))] == [
+            "Register the version and push its tag"], path
 
 
 def test_actions_are_pinned_as_the_readme_pin_table_says(workflows):
@@ -212,6 +221,7 @@ def test_pull_request_changing_a_param_trains_reports_comments_then_gates(pull_r
     train = run.job(TRAIN)
     assert run.returncode == 0, train.log() + run.stderr
     assert not run.job("fork").ran
+    assert not run.job("release").ran  # pull requests never release
     assert train.result == "success"
     assert train.commands(workflow, TRAIN) == PULL_REQUEST_STEPS
     assert used_actions(record) == ["checkout", "setup-python", "cache", "upload-artifact", "setup-node"]
@@ -230,6 +240,9 @@ def test_pull_request_changing_a_param_trains_reports_comments_then_gates(pull_r
     assert "![" not in report
     artifact = {path.name for path in (record / "artifacts" / "cml-report").rglob("*")}
     assert {"report.md", "roc.png", "precision_recall.png", "confusion_matrix.png", "feature_importance.png"} <= artifact
+    # with the data drift against main (a param change moves no feature) and the training curves
+    assert "## Data drift" in report and "No feature drifted." in report
+    assert "## Training curves" in report and "training_curves.png" in artifact
     # and no secret reached the log
     assert SECRETS["AWS_SECRET_ACCESS_KEY"] not in run.text() and GITHUB_TOKEN not in run.text()
 
@@ -283,6 +296,37 @@ def test_push_to_main_reproduces_and_uploads_to_the_remote(published, s3_server,
     assert uploaded and all(key.startswith("music/runs/") for key in uploaded), uploaded
     assert cml_calls(tmp_path / "run") == []
     assert SECRETS["AWS_SECRET_ACCESS_KEY"] not in run.text()
+    # and the release job, finding that the commit's dvc.lock does not pin what CI trained (its author
+    # did not reproduce it), said so and released nothing, without failing main
+    release = run.job("release")
+    assert release.result == "success", release.log()
+    assert "release: not released: this commit's dvc.lock does not pin" in release.output(
+        "Register the version and push its tag")
+    assert git(published.origin, "tag", "--points-at", git(published.origin, "rev-parse", "gh-main-next")) == ""
+
+
+def test_push_to_main_with_a_reproduced_commit_releases_and_pushes_the_tag(published, tmp_path):
+    # Given a commit on main whose author reproduced it (dvc.lock committed), pushing nothing
+    def fewer_points_reproduced(work: Path) -> None:
+        edit(work / "params.yaml", "  curve_points: 200 ", "  curve_points: 160 ")
+        run_command(["make", "pipeline"], cwd=work)
+
+    published.branch("gh-main-reproduced", fewer_points_reproduced, "Keep fewer curve points, reproduced")
+
+    # When the workflow runs for the push to main
+    run = run_act(published, "gh-main-reproduced", "push", push_event(published, "gh-main-reproduced"),
+                  tmp_path / "run")
+
+    # Then, the gate passed, the release job registered the commit's model and pushed the tag to origin
+    release = run.job("release")
+    assert run.returncode == 0 and release.result == "success", release.log() + run.stderr
+    output = release.output("Register the version and push its tag")
+    tag = re.search(r"registered (model@v\d+\.\d+\.\d+) \(roc_auc 0\.\d{5} >= baseline", output)
+    assert tag, output
+    commit = git(published.origin, "rev-parse", "gh-main-reproduced")
+    assert git(published.origin, "rev-parse", f"{tag.group(1)}^{{commit}}") == commit
+    assert "data: 6000 rows" in git(published.origin, "tag", "--list", "--format=%(contents)", tag.group(1))
+    assert GITHUB_TOKEN not in run.text() and SECRETS["AWS_SECRET_ACCESS_KEY"] not in run.text()
 
 
 def test_pull_request_from_a_fork_gets_a_clear_message(published, tmp_path):

@@ -102,16 +102,28 @@ def published(tmp_path_factory, s3_server):
 
 def merge_request_pipeline(published, branch: str, tmp_path: Path, secrets: dict = SECRETS) -> Pipeline:
     """Clone `branch` as a runner does and run its merge request pipeline (target: main)."""
-    assert GITLAB_CI_LOCAL.exists(), f"{GITLAB_CI_LOCAL} is missing: run `npm ci` in the template"
-    checkout = published.clone(branch, tmp_path / "checkout", shallow=True)
-    record = tmp_path / "cml"
     variables = {
         "CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "7",
         "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": branch, "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
         "UV_CACHE_DIR": uv_cache_dir(), "REPO_TOKEN": REPO_TOKEN, **secrets,
     }
+    return run_pipeline(published, branch, tmp_path, variables, ["CI_PIPELINE_SOURCE"])
+
+
+def main_push_pipeline(published, branch: str, tmp_path: Path) -> Pipeline:
+    """Clone `branch` and run the pipeline of a push that made it main's head."""
+    variables = {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main",
+                 "UV_CACHE_DIR": uv_cache_dir(), "REPO_TOKEN": REPO_TOKEN, **SECRETS}
+    return run_pipeline(published, branch, tmp_path, variables, ["CI_PIPELINE_SOURCE", "CI_COMMIT_BRANCH",
+                                                                  "CI_DEFAULT_BRANCH"])
+
+
+def run_pipeline(published, branch: str, tmp_path: Path, variables: dict, overridden: list[str]) -> Pipeline:
+    assert GITLAB_CI_LOCAL.exists(), f"{GITLAB_CI_LOCAL} is missing: run `npm ci` in the template"
+    checkout = published.clone(branch, tmp_path / "checkout", shallow=True)
+    record = tmp_path / "cml"
     command = [str(GITLAB_CI_LOCAL), "--force-shell-executor", "--shell-isolation",
-               "--no-artifacts-to-source", "--ignore-predefined-vars", "CI_PIPELINE_SOURCE"]
+               "--no-artifacts-to-source", "--ignore-predefined-vars", ",".join(overridden)]
     for name, value in variables.items():
         command += ["--variable", f"{name}={value}"]
     environment = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
@@ -119,7 +131,7 @@ def merge_request_pipeline(published, branch: str, tmp_path: Path, secrets: dict
     started = time.monotonic()
     result = subprocess.run(command, cwd=checkout, env=environment, capture_output=True, text=True, timeout=900)
     seconds = time.monotonic() - started
-    print(f"\ngitlab-ci-local merge request pipeline for {branch}: {seconds:.1f} s")
+    print(f"\ngitlab-ci-local {variables['CI_PIPELINE_SOURCE']} pipeline for {branch}: {seconds:.1f} s")
     return Pipeline(result.returncode, result.stdout + result.stderr, seconds, record)
 
 
@@ -145,6 +157,8 @@ def test_param_change_is_trained_reported_and_gated(published, tmp_path):
         assert f"]({image})" in report and (pipeline.record / "1" / image).stat().st_size > 0
     # and no secret reached the logs
     assert SECRETS["AWS_SECRET_ACCESS_KEY"] not in pipeline.output and REPO_TOKEN not in pipeline.output
+    # and a merge request never releases
+    assert pipeline.job_output("release") == "" and not re.search(r"^\S+ +release\b", pipeline.output, re.M)
 
 
 def test_readme_change_trains_nothing(published, tmp_path):
@@ -184,3 +198,26 @@ def test_merge_request_without_secrets_gets_a_clear_message(published, tmp_path)
     assert "no AWS credentials found" in train
     assert "forks get no secrets" in train
     assert pipeline.comments() == []
+
+
+def test_push_to_main_trains_then_releases_and_pushes_the_tag(published, tmp_path):
+    # Given a commit on main that changes the evaluation, reproduced by its author (dvc.lock committed)
+    def fewer_curve_points_reproduced(work: Path) -> None:
+        edit(work / "params.yaml", "  curve_points: 200 ", "  curve_points: 120 ")
+        subprocess.run(["make", "pipeline"], cwd=work, check=True, capture_output=True)
+
+    published.branch("gl-main-next", fewer_curve_points_reproduced, "Keep fewer curve points")
+    # When the pipeline of the push to main runs
+    pipeline = main_push_pipeline(published, "gl-main-next", tmp_path)
+
+    # Then train-main gated it, and the release job registered its model and pushed the tag to origin
+    assert pipeline.returncode == 0, pipeline.output
+    assert "gate passed" in pipeline.job_output("train-main")
+    release = pipeline.job_output("release")
+    tag = re.search(r"registered (model@v\d+\.\d+\.\d+)", release)
+    assert tag, release
+    head = subprocess.run(["git", "rev-parse", "gl-main-next"], cwd=published.origin, capture_output=True, text=True)
+    tagged = subprocess.run(["git", "rev-parse", f"{tag.group(1)}^{{commit}}"], cwd=published.origin,
+                            capture_output=True, text=True)
+    assert tagged.returncode == 0 and tagged.stdout == head.stdout
+    assert SECRETS["AWS_SECRET_ACCESS_KEY"] not in pipeline.output

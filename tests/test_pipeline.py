@@ -21,11 +21,9 @@ STAGES = ["preprocess", "train", "evaluate", "sanity-check"]
 
 
 @pytest.fixture(scope="module")
-def reproduced(ready_project, tmp_path_factory):
-    """(project, output of its first `make repro`): the set-up default project, reproduced."""
-    project = copy_project(ready_project, tmp_path_factory.mktemp("pipeline"))
-    first = run(["make", "repro"], cwd=project)
-    return project, first.stdout + first.stderr
+def reproduced(reproduced_project):
+    """(project, output of its first `make repro`): the set-up default project, reproduced (conftest)."""
+    return reproduced_project
 
 
 @pytest.fixture

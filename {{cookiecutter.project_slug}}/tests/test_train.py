@@ -50,7 +50,7 @@ STOPPING = {
 def test_early_stopping_stops_short_keeps_the_best_trees_and_still_learns(dataset):
     train, test, schema, _ = dataset
     model = fit(*split_xy(train, schema), STOPPING)
-    losses = model.evals_result()["validation_0"]["logloss"]
+    losses = model.evals_result()["validation_1"]["logloss"]  # the last eval set: the validation slice
     assert model.best_iteration + 1 < 500
     assert len(losses) == model.best_iteration + 1 + 5  # it stopped 5 rounds after the best
     assert losses[model.best_iteration] == min(losses)

@@ -27,6 +27,7 @@ from .common import (
     run,
     task_of,
 )
+from .drift import drift_failures
 
 # The values each metric of metrics.json can take; a metric or a baseline outside is refused.
 METRIC_RANGES = {
@@ -231,17 +232,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Check the model against baseline.txt and the sanity checks.")
     parser.add_argument("--raise-baseline", action="store_true", help="set baseline.txt to the current metric")
     parser.add_argument("--force", action="store_true", help="with --raise-baseline: allow lowering it")
+    parser.add_argument(
+        "--base", help="branch whose data drift fails the gate, when params.yaml drift.fail_gate is true"
+    )
     arguments = parser.parse_args()
     if arguments.raise_baseline:
         raise_baseline(arguments.force)
         return
     verdict = current_verdict()
-    if verdict.passed:
+    drifted = drift_failures(arguments.base) if arguments.base else []  # drift.py
+    if verdict.passed and not drifted:
         relation = "<=" if verdict.metric in LOWER_IS_BETTER else ">="
         print(f"gate passed: {verdict.metric} {verdict.value:.5f} {relation} baseline {verdict.baseline:.5f}")
         return
     print("GATE FAILED", file=sys.stderr)
-    for failure in verdict.failures:
+    for failure in [*verdict.failures, *drifted]:
         print(f"  - {failure}", file=sys.stderr)
     sys.exit(1)
 

@@ -92,7 +92,12 @@ def fit_model(model, features: pd.DataFrame, labels, train_params: dict):
     stratified by class for a classifier) and watches its loss on those (it never sees the test split)."""
     features = model_input(features, model)
     if not stops_early(model):
-        return model.fit(features, labels)
+        # xgboost without early stopping still records its loss per round on the training rows
+        return (
+            model.fit(features, labels, eval_set=[(features, labels)], verbose=False)
+            if is_xgboost(model)
+            else model.fit(features, labels)
+        )
     from sklearn.model_selection import train_test_split
 
     fit_x, valid_x, fit_y, valid_y = train_test_split(
@@ -102,7 +107,9 @@ def fit_model(model, features: pd.DataFrame, labels, train_params: dict):
         random_state=train_params["seed"],
         stratify=labels if is_classifier(model) else None,
     )
-    return model.fit(fit_x, fit_y, eval_set=[(valid_x, valid_y)], verbose=False)
+    # xgboost records the loss of each round on every eval_set entry (training_curves.py plots
+    # them) and stops early on the last one, the validation slice.
+    return model.fit(fit_x, fit_y, eval_set=[(fit_x, fit_y), (valid_x, valid_y)], verbose=False)
 
 
 def unfitted_like(trained, train_params: dict):

@@ -21,6 +21,7 @@ from sklearn.model_selection import train_test_split
 
 from .common import (
     DATA_PROFILE_FILE,
+    FEATURE_DISTRIBUTIONS_FILE,
     PROCESSED_DIR,
     PipelineError,
     atomic_path,
@@ -28,6 +29,7 @@ from .common import (
     run,
     write_json,
 )
+from .drift import drift_params, feature_distributions
 from .raw_data import read_table, reading_params
 from .task import decide_task, regression_strata, regression_target, requested_task
 
@@ -299,6 +301,7 @@ def encode_for_disk(split: pd.DataFrame) -> pd.DataFrame:
 def main() -> None:
     params = load_params()
     data_params = params["data"]
+    drift_settings = drift_params(params)  # checked before the slow part
     raw_dir = Path(data_params["raw_dir"])
     reading = reading_params(data_params)
     main_table = read_table(raw_dir / data_params["main_table"], reading)
@@ -312,6 +315,9 @@ def main() -> None:
         encode_for_disk(test).to_parquet(folder / "test.parquet", index=False)
         write_json(folder / "schema.json", schema)
     write_json(DATA_PROFILE_FILE, profile)
+    categorical = [column for column in schema["features"] if column not in schema["numeric"]]
+    distributions = feature_distributions(train, schema["numeric"], categorical, drift_settings)
+    write_json(FEATURE_DISTRIBUTIONS_FILE, distributions)
     print(f"preprocess: task {schema['task']} ({schema['task_reason']})")
     target = f"classes {schema['classes']}" if schema["task"] == "classification" else f"target {schema['target']!r}"
     print(

@@ -2,8 +2,9 @@
 
 `make report` writes cml-report/report.md and its images; CI posts it on the pull / merge request
 with `cml comment update` (one comment per request, replaced on each push). In order: the gate
-verdict, the metrics and params diffs, what changed in the data, the sanity checks, plots of
-this branch against the base, feature importance, the pipeline DAG, and where it ran.
+verdict, the metrics and params diffs, what changed in the data, how far each feature drifted
+(drift.py), the sanity checks, plots of this branch against the base, feature importance, the
+training curves (training_curves.py), the pipeline DAG, and where it ran.
 
 It reads only files: the pipeline's small outputs (metrics.json, reports/*) and the base branch's
 copies of them (`git show`), so it is built even when the gate fails, and it says so when the base
@@ -32,6 +33,7 @@ from .common import (  # noqa: E402
     BASELINE_FILE,
     CONFUSION_MATRIX_FILE,
     DATA_PROFILE_FILE,
+    FEATURE_DISTRIBUTIONS_FILE,
     FEATURE_IMPORTANCE_FILE,
     METRICS_FILE,
     PARAMS_FILE,
@@ -48,8 +50,10 @@ from .common import (  # noqa: E402
     run,
     task_of,
 )
+from .drift import drift_params, drift_section  # noqa: E402
 from .gate import LOWER_IS_BETTER, current_verdict  # noqa: E402
 from .report_regression import plot_regression, target_rows  # noqa: E402
+from .training_curves import curves_section  # noqa: E402
 
 TOP_FEATURES = 15  # bars in the feature importance plot
 
@@ -416,8 +420,15 @@ def build_report(base: str, out: Path, images_at: str | None = None) -> Path:
         ),
         params_section(base_rev, base_label),
         data_section(base_rev, base_label),
+        drift_section(
+            local_json(FEATURE_DISTRIBUTIONS_FILE),
+            base_json(base_rev, FEATURE_DISTRIBUTIONS_FILE),
+            base_label,
+            drift_params(params),
+        ),
         sanity_section(),
         plots_section(out, base_rev, base_label, images_at),
+        curves_section(out, base_rev, base_label, lambda drawn: _images(drawn, images_at)),
         dag_section(),
         where_section(),
     ]

@@ -1,7 +1,8 @@
 """Stage 2, train: fit the model that params.yaml (train.model) names on the training split.
 
-Outputs: models/model.joblib, and reports/train_info.json (model, where it trained, how long,
-package versions) for the CI report. Swap or tune the model in params.yaml, no code change:
+Outputs: models/model.joblib, reports/train_info.json (model, where it trained, how long,
+package versions) for the CI report, and the loss per boosting round in reports/training/
+(training_curves.py). Swap or tune the model in params.yaml, no code change:
     dvc exp run -S train.model=random_forest
 """
 
@@ -17,6 +18,7 @@ from .common import (
     SCHEMA_FILE,
     TRAIN_FILE,
     TRAIN_INFO_FILE,
+    TRAINING_CURVES_DIR,
     atomic_path,
     gpu_name,
     load_params,
@@ -26,6 +28,7 @@ from .common import (
     write_json,
 )
 from .models import build_model, fit_model, stops_early
+from .training_curves import write_curves
 
 PACKAGES = ["xgboost", "scikit-learn", "pandas", "numpy", "dvc"]
 
@@ -67,6 +70,7 @@ def main() -> None:
 
     with atomic_path(MODEL_FILE) as temporary:
         joblib.dump(model, temporary)
+    curves = write_curves(model, train_params["model"])
     device = training_device(model)
     write_json(
         TRAIN_INFO_FILE,
@@ -86,6 +90,7 @@ def main() -> None:
     stopped = f", early stopping kept {trees} trees" if trees else ""
     task = schema.get("task", "classification")
     print(f"train: {train_params['model']} {task} on {len(features)} rows in {seconds:.1f}s ({device}{stopped})")
+    print(f"train: curves in {TRAINING_CURVES_DIR}: {curves}")
 
 
 if __name__ == "__main__":
