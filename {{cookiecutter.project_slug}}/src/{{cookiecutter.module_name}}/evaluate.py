@@ -13,6 +13,7 @@ from matplotlib.figure import Figure  # no pyplot: files only, no display or GUI
 from sklearn import metrics
 from sklearn.preprocessing import label_binarize
 
+from . import dask_engine
 from .common import (
     CLASSIFICATION_REPORT_FILE,
     CONFUSION_MATRIX_FILE,
@@ -30,6 +31,7 @@ from .common import (
     run,
     write_json,
 )
+from .compute import engine
 from .models import load_model, model_input
 
 
@@ -99,9 +101,13 @@ def plot_confusion_matrix(labels, predicted, class_names: list[str], path) -> No
 def main() -> None:
     params = load_params()
     schema = read_json(SCHEMA_FILE)
-    features, labels = load_split(TEST_FILE, schema)
     model = load_model(MODEL_FILE)
-    probabilities = model.predict_proba(model_input(features, model))
+    with engine(params) as client:
+        if client is None:
+            features, labels = load_split(TEST_FILE, schema)
+            probabilities = model.predict_proba(model_input(features, model))
+        else:  # compute.engine: dask
+            labels, probabilities = dask_engine.predict(client, model, TEST_FILE, schema)
     predicted = probabilities.argmax(axis=1)
     class_names = [str(name) for name in schema["classes"]]
 

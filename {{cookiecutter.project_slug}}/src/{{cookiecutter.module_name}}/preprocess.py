@@ -16,6 +16,7 @@ import pandas as pd
 from pandas.api.extensions import take
 from sklearn.model_selection import train_test_split
 
+from . import dask_engine
 from .common import (
     DATA_PROFILE_FILE,
     PROCESSED_DIR,
@@ -25,11 +26,18 @@ from .common import (
     run,
     write_json,
 )
+from .compute import engine
 from .raw_data import read_table, reading_params
 
 
 # --- Checking ----------------------------------------------------------------------------
 def check_target(table: pd.DataFrame, target: str) -> None:
+    labels = check_target_rows(table, target)
+    check_single_class(labels, table.attrs["source"], target)
+
+
+def check_target_rows(table: pd.DataFrame, target: str) -> pd.Series:
+    """The table's labels, normalised, once the target column is there and no label is missing."""
     source = table.attrs["source"]
     if target not in table.columns:
         raise PipelineError(f"{source}: target column {target!r} is missing (columns: {', '.join(table.columns)})")
@@ -40,8 +48,29 @@ def check_target(table: pd.DataFrame, target: str) -> None:
             f"{source}: column {target!r} has {int(missing.sum())} missing label(s), first at data row "
             f"{int(np.argmax(missing)) + 1}; drop or fill those rows (an empty, NaN or infinite label is missing)"
         )
+    return labels
+
+
+def check_single_class(labels: pd.Series, source: str, target: str) -> None:
     if labels.nunique() < 2:
         raise PipelineError(f"{source}: column {target!r} has a single class; a classifier needs at least two")
+
+
+def check_rare_classes(labels: pd.Series, source: str, target: str) -> None:
+    """Every class of the (categorical) labels has the two rows a stratified split needs."""
+    counts = labels.value_counts()
+    if (counts < 2).any():
+        rare = counts[counts < 2].index[0]
+        raise PipelineError(
+            f"{source}: column {target!r} has only one row of class {rare!r}; a stratified train/test "
+            "split needs at least two per class: add rows, merge the class into another, or drop it"
+        )
+
+
+def check_label_classes(labels: pd.Series, source: str, target: str) -> None:
+    """The class checks of the whole table, for an engine that checked its rows part by part."""
+    check_single_class(labels, source, target)
+    check_rare_classes(labels, source, target)
 
 
 def normalised_labels(column: pd.Series) -> pd.Series:
@@ -154,8 +183,13 @@ def with_categories(table: pd.DataFrame, columns: list[str], keep: set[str]) -> 
     return converted
 
 
-def join_lookup(main: pd.DataFrame, lookup: pd.DataFrame, key: str, main_source: str) -> tuple[pd.DataFrame, float]:
-    """Left-join `lookup` onto `main` by `key` without a row-by-row loop; return coverage too."""
+def join_lookup(
+    main: pd.DataFrame, lookup: pd.DataFrame, key: str, main_source: str, allow_no_match: bool = False
+) -> tuple[pd.DataFrame, float]:
+    """Left-join `lookup` onto `main` by `key` without a row-by-row loop; return coverage too.
+
+    allow_no_match: a part of the main table may match nothing (the dask engine checks the whole).
+    """
     source = lookup.attrs["source"]
     for table, name in ((main, main_source), (lookup, source)):
         if key not in table.columns:
@@ -169,7 +203,7 @@ def join_lookup(main: pd.DataFrame, lookup: pd.DataFrame, key: str, main_source:
         )
     positions = pd.Index(lookup_keys).get_indexer(main[key].astype("string[pyarrow]"))
     coverage = float((positions >= 0).mean())
-    if coverage == 0:
+    if coverage == 0 and not allow_no_match:
         raise PipelineError(
             f"{source}: no value of key column {key!r} matches the main table {main_source}; "
             "check that both files use the same ids"
@@ -185,6 +219,16 @@ def join_lookup(main: pd.DataFrame, lookup: pd.DataFrame, key: str, main_source:
 
 
 # --- Building the dataset ----------------------------------------------------------------
+def feature_columns(data_params: dict) -> tuple[list[str], list[str]]:
+    """(numeric, categorical) feature columns that params.yaml lists, less data.drop_columns."""
+    dropped = set(data_params.get("drop_columns") or [])
+    numeric = [column for column in data_params.get("numeric_columns") or [] if column not in dropped]
+    categorical = [column for column in data_params.get("categorical_columns") or [] if column not in dropped]
+    if not numeric + categorical:
+        raise PipelineError("params.yaml: data.numeric_columns and data.categorical_columns are both empty")
+    return numeric, categorical
+
+
 def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], data_params: dict, split_params: dict):
     """Validate, join, encode and split. Returns (train, test, schema, profile).
 
@@ -193,11 +237,7 @@ def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], d
     target = data_params["target"]
     main_source = main.attrs["source"]
     check_target(main, target)
-    dropped = set(data_params.get("drop_columns") or [])
-    numeric = [column for column in data_params.get("numeric_columns") or [] if column not in dropped]
-    categorical = [column for column in data_params.get("categorical_columns") or [] if column not in dropped]
-    if not numeric + categorical:
-        raise PipelineError("params.yaml: data.numeric_columns and data.categorical_columns are both empty")
+    numeric, categorical = feature_columns(data_params)
 
     coverage = {}
     keys = {key for _, key in lookups}
@@ -218,13 +258,7 @@ def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], d
     classes = list(labels.cat.categories)
     features[target] = labels.cat.codes.astype(np.int32)
 
-    counts = labels.value_counts()
-    if (counts < 2).any():
-        rare = counts[counts < 2].index[0]
-        raise PipelineError(
-            f"{main_source}: column {target!r} has only one row of class {rare!r}; a stratified train/test "
-            "split needs at least two per class: add rows, merge the class into another, or drop it"
-        )
+    check_rare_classes(labels, main_source, target)
     train, test = train_test_split(
         features,
         test_size=split_params["test_size"],
@@ -262,15 +296,20 @@ def main() -> None:
     data_params = params["data"]
     raw_dir = Path(data_params["raw_dir"])
     reading = reading_params(data_params)
-    main_table = read_table(raw_dir / data_params["main_table"], reading)
     lookups = [
         (read_table(raw_dir / lookup["table"], reading), lookup["key"]) for lookup in data_params.get("lookups") or []
     ]
-    train, test, schema, profile = build_dataset(main_table, lookups, data_params, params["preprocess"])
-
-    with atomic_path(PROCESSED_DIR, directory=True) as folder:
-        encode_for_disk(train).to_parquet(folder / "train.parquet", index=False)
-        encode_for_disk(test).to_parquet(folder / "test.parquet", index=False)
+    with engine(params) as client, atomic_path(PROCESSED_DIR, directory=True) as folder:
+        if client is None:
+            main_table = read_table(raw_dir / data_params["main_table"], reading)
+            train, test, schema, profile = build_dataset(main_table, lookups, data_params, params["preprocess"])
+            encode_for_disk(train).to_parquet(folder / "train.parquet", index=False)
+            encode_for_disk(test).to_parquet(folder / "test.parquet", index=False)
+        else:  # compute.engine: dask: train.parquet and test.parquet are folders of parts
+            main_path = raw_dir / data_params["main_table"]
+            schema, profile = dask_engine.build_dataset(
+                client, main_path, lookups, data_params, params["preprocess"], folder, reading
+            )
         write_json(folder / "schema.json", schema)
     write_json(DATA_PROFILE_FILE, profile)
     print(

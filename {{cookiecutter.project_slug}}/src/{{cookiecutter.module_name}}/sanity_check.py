@@ -14,6 +14,7 @@ import numpy as np
 from joblib import parallel_backend
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
+from . import dask_engine
 from .common import (
     MODEL_FILE,
     SANITY_FILE,
@@ -26,7 +27,7 @@ from .common import (
     run,
     write_json,
 )
-from .compute import usable_cpus
+from .compute import engine, usable_cpus
 from .models import load_model, model_input, unfitted_like
 
 
@@ -144,18 +145,23 @@ def main() -> None:
     params = load_params()
     sanity, train_params = params["sanity"], params["train"]
     schema = read_json(SCHEMA_FILE)
-    train_features, train_labels = load_split(TRAIN_FILE, schema)
-    test_features, test_labels = load_split(TEST_FILE, schema)
     model = load_model(MODEL_FILE)
-    probabilities = model.predict_proba(model_input(test_features, model))
+    with engine(params) as client:
+        if client is None:
+            train_features, train_labels = load_split(TRAIN_FILE, schema)
+            test_features, test_labels = load_split(TEST_FILE, schema)
+            probabilities = model.predict_proba(model_input(test_features, model))
+            fold_scores = cross_validate(model, train_features, train_labels, train_params, sanity)
+        else:  # compute.engine: dask
+            train_labels = dask_engine.labels_of(TRAIN_FILE, schema)
+            test_labels, probabilities = dask_engine.predict(client, model, TEST_FILE, schema)
+            fold_scores = dask_engine.cross_validate(client, model, TRAIN_FILE, schema, train_params, sanity)
 
     checks = [
         *data_checks(train_labels, test_labels, schema["classes"], sanity),
         *probability_checks(probabilities, sanity),
         *class_share_checks(test_labels, probabilities, schema["classes"], sanity["class_share_tolerance"]),
-        cv_fold_check(
-            cross_validate(model, train_features, train_labels, train_params, sanity), sanity["cv_max_fold_deviation"]
-        ),
+        cv_fold_check(fold_scores, sanity["cv_max_fold_deviation"]),
     ]
     passed = all(item["passed"] for item in checks)
     write_json(SANITY_FILE, {"passed": passed, "checks": checks})

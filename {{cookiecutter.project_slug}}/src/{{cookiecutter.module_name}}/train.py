@@ -12,6 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import joblib
 
+from . import dask_engine
 from .common import (
     MODEL_FILE,
     SCHEMA_FILE,
@@ -25,6 +26,7 @@ from .common import (
     run,
     write_json,
 )
+from .compute import compute_settings, engine
 from .models import build_model, fit_model, stops_early
 
 PACKAGES = ["xgboost", "scikit-learn", "pandas", "numpy", "dvc"]
@@ -57,13 +59,19 @@ def training_device(model) -> str:
 
 
 def main() -> None:
-    train_params = load_params()["train"]
+    params = load_params()
+    train_params = params["train"]
     schema = read_json(SCHEMA_FILE)
-    features, labels = load_split(TRAIN_FILE, schema)
-
-    started = time.perf_counter()
-    model = fit(features, labels, train_params)
-    seconds = time.perf_counter() - started
+    with engine(params) as client:
+        if client is None:
+            features, labels = load_split(TRAIN_FILE, schema)
+            started = time.perf_counter()
+            model = fit(features, labels, train_params)
+            rows = len(features)
+        else:  # compute.engine: dask
+            started = time.perf_counter()
+            model, rows = dask_engine.fit(client, TRAIN_FILE, schema, train_params)
+        seconds = time.perf_counter() - started
 
     with atomic_path(MODEL_FILE) as temporary:
         joblib.dump(model, temporary)
@@ -72,7 +80,8 @@ def main() -> None:
         TRAIN_INFO_FILE,
         {
             "model": train_params["model"],
-            "rows": len(features),
+            "engine": compute_settings(params)["engine"],
+            "rows": rows,
             "train_seconds": round(seconds, 2),
             "trees_used": trees_used(model),
             "device": device,
@@ -83,7 +92,7 @@ def main() -> None:
     )
     trees = trees_used(model)
     stopped = f", early stopping kept {trees} trees" if trees else ""
-    print(f"train: {train_params['model']} on {len(features)} rows in {seconds:.1f}s ({device}{stopped})")
+    print(f"train: {train_params['model']} on {rows} rows in {seconds:.1f}s ({device}{stopped})")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,429 @@
+"""The stages' heavy work on a Dask cluster (compute.engine: dask in params.yaml).
+
+compute.engine() opens the cluster and hands each stage a client; the stage calls in here
+only where the engines differ (reading data, fitting, predicting). Everything else is shared
+with the local engine: the checks and error messages of preprocess.py and raw_data.py, the
+models of models.py, the metrics and checks of evaluate.py and sanity_check.py, which run on
+results gathered to the stage's process.
+
+What is gathered, and why: labels (a few bytes a row) and predicted probabilities of the test
+split (one float per class a row: 15 M test rows of a 74 M row dataset are about 240 MB).
+ROC AUC and the curves need every score sorted together, so computing them where they are
+gathered gives exactly the local engine's numbers; features stay on the cluster.
+
+Paths are made absolute: the workers of a LocalCluster, or of a cluster on this machine, do
+not share the stage's working directory. A cluster on other machines must see the same paths
+(shared storage): README, "Compute engines".
+"""
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .common import PipelineError
+from .models import build_model, model_input, stops_early, unfitted_like
+
+
+# --- Reading processed splits ------------------------------------------------------------
+def read_split(path: Path, schema: dict):
+    """A processed split as a Dask dataframe: features with their categories restored, and labels."""
+    import dask.dataframe as dd
+
+    frame = dd.read_parquet(str(Path(path).resolve()))
+    features = frame.map_partitions(_with_categories, schema, meta=_with_categories(frame._meta, schema))
+    return features[schema["features"]], frame[schema["target"]]
+
+
+def _with_categories(partition: pd.DataFrame, schema: dict) -> pd.DataFrame:
+    partition = partition.copy()
+    for column, categories in schema["categories"].items():
+        partition[column] = pd.Categorical.from_codes(partition[column].to_numpy(), categories=categories)
+    return partition
+
+
+def offsets(frame) -> np.ndarray:
+    """Where each partition starts, in rows from the first (the last entry is the row count)."""
+    lengths = frame.map_partitions(len).compute()
+    return np.concatenate([[0], np.cumsum(np.asarray(lengths, dtype=np.int64))])
+
+
+def select_rows(frame, keep: np.ndarray, starts: np.ndarray):
+    """The rows of `frame` where the boolean array `keep` (one entry per row, in order) is true."""
+    import dask.dataframe as dd
+    from dask import delayed
+
+    parts = [
+        delayed(_take)(part, keep[starts[number] : starts[number + 1]])
+        for number, part in enumerate(frame.to_delayed())
+    ]
+    return dd.from_delayed(parts, meta=frame._meta, verify_meta=False)
+
+
+def _take(partition, keep: np.ndarray):
+    return partition[keep]
+
+
+# --- Train -------------------------------------------------------------------------------
+def fit(client, train_file: Path, schema: dict, train_params: dict):
+    """An ordinary xgboost XGBClassifier trained with xgboost.dask on the cluster; and its rows.
+
+    Only xgboost trains on the cluster: scikit-learn's forests train in one process, so under
+    dask they are refused rather than trained on a sample (a quietly different model than
+    params.yaml describes). The validation slice for early stopping is the same stratified
+    share of the same rows as the local engine's (train.validation_share, train.seed).
+    """
+    if train_params["model"] != "xgboost":
+        raise PipelineError(
+            f"params.yaml: train.model is {train_params['model']!r}, which trains in one process, not on a Dask "
+            "cluster; use train.model: xgboost with compute.engine: dask, or compute.engine: local"
+        )
+    from xgboost import dask as dxgb
+
+    template = build_model(train_params)  # checks train.xgboost's arguments as the local engine does
+    arguments = {key: value for key, value in template.get_params().items() if key != "n_jobs"}
+    model = dxgb.DaskXGBClassifier(**arguments)
+    model.client = client
+    features, labels = read_split(train_file, schema)
+    starts = offsets(features)
+    if not stops_early(template):
+        with _quiet_xgboost():
+            model.fit(features, labels)
+        return _as_local_model(model, template), int(starts[-1])
+    else:
+        from sklearn.model_selection import train_test_split
+
+        all_labels = labels.compute().to_numpy()
+        _, valid_rows = train_test_split(
+            np.arange(len(all_labels)),
+            test_size=train_params["validation_share"],
+            random_state=train_params["seed"],
+            stratify=all_labels,
+        )
+        valid = np.zeros(len(all_labels), dtype=bool)
+        valid[valid_rows] = True
+        with _quiet_xgboost():
+            model.fit(
+                select_rows(features, ~valid, starts),
+                select_rows(labels, ~valid, starts),
+                eval_set=[(select_rows(features, valid, starts), select_rows(labels, valid, starts))],
+                verbose=False,
+            )
+    return _as_local_model(model, template), int(starts[-1])
+
+
+def _quiet_xgboost():
+    """xgboost's settings for the workers: no line per worker joining the training (rank N)."""
+    import xgboost
+
+    return xgboost.config_context(verbosity=0)
+
+
+def _as_local_model(trained, template):
+    """The booster of a DaskXGBClassifier in the XGBClassifier the local engine builds, so the
+    saved model is read unchanged by evaluate, sanity-check, the report and the local engine."""
+    import os
+    import tempfile
+
+    handle, name = tempfile.mkstemp(suffix=".json")
+    os.close(handle)
+    try:
+        trained.save_model(name)
+        template.load_model(name)
+    finally:
+        os.unlink(name)
+    return template
+
+
+# --- Evaluate and sanity-check -----------------------------------------------------------
+def predict(client, model, split_file: Path, schema: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(labels, predicted probabilities) of a split: each partition predicted on a worker."""
+    features, labels = read_split(split_file, schema)
+    classes = len(schema["classes"])
+    model_future = client.scatter(model, broadcast=True)
+    probabilities = features.map_partitions(
+        _predict_partition, model_future, meta={str(index): "f8" for index in range(classes)}
+    )
+    import dask
+
+    labels, probabilities = dask.compute(labels, probabilities)
+    return labels.to_numpy(), probabilities.to_numpy()
+
+
+def _predict_partition(partition: pd.DataFrame, model) -> pd.DataFrame:
+    if partition.empty:
+        return pd.DataFrame({str(index): pd.Series(dtype="f8") for index in range(len(model.classes_))})
+    probabilities = model.predict_proba(model_input(partition, model))
+    return pd.DataFrame(probabilities, index=partition.index, columns=[str(i) for i in range(probabilities.shape[1])])
+
+
+def labels_of(split_file: Path, schema: dict) -> np.ndarray:
+    return read_split(split_file, schema)[1].compute().to_numpy()
+
+
+def cross_validate(client, trained, train_file: Path, schema: dict, train_params: dict, sanity: dict) -> np.ndarray:
+    """Fold scores (ROC AUC) as sanity_check's local cross-validation computes them: the same
+    sample of at most cv_max_rows training rows, the same folds, one fold per cluster task."""
+    from sklearn.metrics import get_scorer
+    from sklearn.model_selection import StratifiedKFold
+
+    features, labels = read_split(train_file, schema)
+    starts = offsets(features)
+    rows = int(starts[-1])
+    if rows > sanity["cv_max_rows"]:
+        rng = np.random.default_rng(train_params["seed"])
+        keep = np.zeros(rows, dtype=bool)
+        keep[np.sort(rng.choice(rows, sanity["cv_max_rows"], replace=False))] = True
+        features, labels = select_rows(features, keep, starts), select_rows(labels, keep, starts)
+    import dask
+
+    sample, sample_labels = dask.compute(features, labels)
+    sample, sample_labels = sample.reset_index(drop=True), sample_labels.to_numpy()
+    model = unfitted_like(trained, train_params)
+    if "n_jobs" in model.get_params():
+        model.set_params(n_jobs=1)
+    scorer = get_scorer("roc_auc" if len(np.unique(sample_labels)) == 2 else "roc_auc_ovr")
+    folds = StratifiedKFold(n_splits=sanity["cv_folds"], shuffle=True, random_state=train_params["seed"])
+    sample_future, labels_future = client.scatter([model_input(sample, model), sample_labels], broadcast=True)
+    futures = [
+        client.submit(_fold_score, model, sample_future, labels_future, fit_rows, score_rows, scorer, pure=False)
+        for fit_rows, score_rows in folds.split(np.zeros(len(sample_labels)), sample_labels)
+    ]
+    return np.array(client.gather(futures))
+
+
+def _fold_score(model, features, labels, fit_rows, score_rows, scorer) -> float:
+    from sklearn.base import clone
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        fitted = clone(model).fit(features.iloc[fit_rows], labels[fit_rows])
+    return float(scorer(fitted, features.iloc[score_rows], labels[score_rows]))
+
+
+# --- Preprocess --------------------------------------------------------------------------
+# A partition is one CSV shard of the main table, or a block of about BLOCK_BYTES of a larger
+# file (cut at line ends). Each is read, checked and joined on a worker by preprocess.py's and
+# raw_data.py's own functions, so the errors are the local engine's, row numbers included.
+BLOCK_BYTES = 128 * 1024 * 1024
+
+
+class PartitionError(PipelineError):
+    """A check that failed in partition `number`; its row numbers count from that partition's start."""
+
+    def __init__(self, number: int, message: str):
+        super().__init__(number, message)
+        self.number, self.message = number, message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def main_table_parts(path: Path) -> list[tuple[Path, int, int | None]]:
+    """(file, first byte, end byte or None for the whole file) of each partition of the main table."""
+    from .raw_data import shard_paths
+
+    parts: list[tuple[Path, int, int | None]] = []
+    for shard in shard_paths(path):
+        size = shard.stat().st_size
+        if size <= BLOCK_BYTES:
+            parts.append((shard, 0, None))
+        else:
+            parts += [(shard, start, min(start + BLOCK_BYTES, size)) for start in range(0, size, BLOCK_BYTES)]
+    return parts
+
+
+def read_part(part: tuple[Path, int, int | None], reading: dict) -> pd.DataFrame:
+    """One partition of the main table, read as raw_data.py reads a whole file."""
+    import io
+
+    from .raw_data import _read_csv, parse_csv
+
+    path, start, end = part
+    if end is None:
+        return _read_csv(path, reading)
+    with open(path, "rb") as file:
+        header = file.readline()
+        first = max(start, len(header))
+        if first > len(header):  # the block starts after the line that the previous block finishes
+            file.seek(first - 1)
+            file.readline()
+        else:
+            file.seek(first)
+        text = file.read(max(end - file.tell(), 0))
+        if not text.endswith(b"\n"):
+            text += file.readline()
+    return parse_csv(io.BytesIO(header + text), path, reading)
+
+
+def clean_part(number: int, part, source: str, columns: list[str] | None, lookups: list, settings: dict):
+    """Partition `number` of the main table read, checked, with numbers as float32, categoricals
+    cleaned (as text, so every partition agrees) and the lookups joined; and its coverage counts."""
+    from .preprocess import check_target_rows, join_lookup, normalised_labels, to_category, to_numeric, with_categories
+
+    try:
+        frame = read_part(part, settings["reading"])
+        if columns is not None and list(frame.columns) != columns[1]:
+            raise PipelineError(
+                f"{part[0]}: columns {list(frame.columns)} differ from those of {columns[0]} {columns[1]}"
+            )
+        frame.attrs.update(source=source, non_finite=settings["reading"]["non_finite"])
+        target, numeric, categorical = settings["target"], settings["numeric"], settings["categorical"]
+        check_target_rows(frame, target)
+        keys = {key for _, key in lookups}
+        joined = with_categories(to_numeric(frame, numeric), categorical, keys)
+        matched = {}
+        for lookup, key in lookups:
+            joined, coverage = join_lookup(joined, lookup, key, source, allow_no_match=True)
+            matched[lookup.attrs["source"]] = coverage * len(joined)
+        for column in numeric + categorical:
+            if column not in joined.columns:
+                tables = ", ".join([source, *matched])
+                raise PipelineError(f"column {column!r} (params.yaml: data) is in none of the tables: {tables}")
+        cleaned = joined[numeric].copy()
+        for column in categorical:
+            cleaned[column] = to_category(joined[column]).astype("string[pyarrow]")
+        cleaned[target] = normalised_labels(joined[target])
+        return cleaned.reset_index(drop=True), matched
+    except PartitionError:
+        raise
+    except PipelineError as error:
+        raise PartitionError(number, str(error)) from None
+
+
+def part_summary(cleaned: tuple, settings: dict) -> dict:
+    """What the whole table's checks, categories and profile need from one partition."""
+    frame, matched = cleaned
+    return {
+        "rows": len(frame),
+        "labels": frame[settings["target"]].to_numpy(dtype=object),
+        "categories": {column: set(frame[column].dropna().unique()) for column in settings["categorical"]},
+        "missing": {
+            column: int(frame[column].isna().sum()) for column in settings["numeric"] + settings["categorical"]
+        },
+        "matched": matched,
+    }
+
+
+def write_part(cleaned: tuple, is_test: np.ndarray, schema: dict, folder: Path, number: int) -> None:
+    """Partition `number` encoded as the local engine encodes (categories as int32 codes of the
+    schema's categories, classes as int32 codes), its train and test rows written as parquet."""
+    frame = cleaned[0]
+    encoded = frame[schema["numeric"]].copy()
+    for column, categories in schema["categories"].items():
+        encoded[column] = pd.Categorical(
+            frame[column].to_numpy(dtype=object, na_value=None), categories=categories
+        ).codes.astype(np.int32)
+    target = schema["target"]
+    encoded[target] = pd.Categorical(frame[target].to_numpy(dtype=object), categories=schema["classes"]).codes.astype(
+        np.int32
+    )
+    for name, rows in (("train", ~is_test), ("test", is_test)):
+        encoded[rows].reset_index(drop=True).to_parquet(
+            folder / f"{name}.parquet" / f"part.{number:05d}.parquet", index=False
+        )
+
+
+def build_dataset(
+    client, main_path: Path, lookups: list, data_params: dict, split_params: dict, folder: Path, reading: dict
+):
+    """preprocess.build_dataset on the cluster: checks, joins, encodes and splits the main table
+    partition by partition, writing train/test parquet folders into `folder`. Returns (schema, profile).
+
+    The split is the local engine's: train_test_split of the row numbers, stratified by the labels
+    (gathered: one small value a row) with preprocess.seed, so each split holds the same rows;
+    rows keep their order in the raw data instead of being shuffled.
+    """
+    import dask
+    from dask import delayed
+    from sklearn.model_selection import train_test_split
+
+    from .preprocess import check_label_classes, feature_columns, to_numeric, with_categories
+
+    numeric, categorical = feature_columns(data_params)
+    settings = {"reading": reading, "target": data_params["target"], "numeric": numeric, "categorical": categorical}
+    source = str(main_path)
+    parts = main_table_parts(main_path)
+    columns = None
+    if len(parts) > 1 and main_path.is_dir():
+        first = parts[0][0]
+        columns = (str(first), list(pd.read_csv(first, nrows=0, encoding=reading["encoding"]).columns))
+    keys = {key for _, key in lookups}
+    lookups = [(with_categories(to_numeric(lookup, numeric), categorical, keys), key) for lookup, key in lookups]
+    lookups_future = client.scatter(lookups, broadcast=True)
+    cleaned = [
+        delayed(clean_part, pure=True)(number, part, source, columns, lookups_future, settings)
+        for number, part in enumerate(parts)
+    ]
+    try:
+        summaries = dask.compute(*[delayed(part_summary)(part, settings) for part in cleaned])
+    except PartitionError as error:
+        raise PipelineError(_counted_from_table_start(error, parts, reading)) from None
+
+    labels = pd.Series(np.concatenate([summary["labels"] for summary in summaries])).astype("category")
+    check_label_classes(labels, source, data_params["target"])
+    rows = len(labels)
+    _, test_rows = train_test_split(
+        np.arange(rows),
+        test_size=split_params["test_size"],
+        random_state=split_params["seed"],
+        stratify=labels.cat.codes,
+    )
+    is_test = np.zeros(rows, dtype=bool)
+    is_test[test_rows] = True
+    schema = {
+        "target": data_params["target"],
+        "classes": list(labels.cat.categories),
+        "features": numeric + categorical,
+        "numeric": numeric,
+        "categories": {
+            column: sorted(set().union(*(summary["categories"][column] for summary in summaries)))
+            for column in categorical
+        },
+    }
+    coverage = {
+        source_name: sum(summary["matched"][source_name] for summary in summaries) / rows
+        for source_name in summaries[0]["matched"]
+    }
+    for source_name, share in coverage.items():
+        if share == 0:
+            key = next(key for lookup, key in lookups if lookup.attrs["source"] == source_name)
+            raise PipelineError(
+                f"{source_name}: no value of key column {key!r} matches the main table {source}; "
+                "check that both files use the same ids"
+            )
+    test_count = int(is_test.sum())
+    profile = {
+        "rows": {"total": rows, "train": rows - test_count, "test": test_count},
+        "class_balance": {
+            str(name): round(float(share), 4)
+            for name, share in labels.value_counts(normalize=True).sort_index().items()
+        },
+        "missing_share": {
+            column: round(sum(summary["missing"][column] for summary in summaries) / rows, 4)
+            for column in numeric + categorical
+        },
+        "lookup_coverage": {source_name: round(share, 4) for source_name, share in coverage.items()},
+    }
+    for name in ("train", "test"):
+        (folder / f"{name}.parquet").mkdir()
+    starts = np.concatenate([[0], np.cumsum([summary["rows"] for summary in summaries])])
+    writes = [
+        delayed(write_part)(part, is_test[starts[number] : starts[number + 1]], schema, folder.resolve(), number)
+        for number, part in enumerate(cleaned)
+    ]
+    dask.compute(*writes)
+    return schema, profile
+
+
+def _counted_from_table_start(error: PartitionError, parts: list, reading: dict) -> str:
+    """The error's message with "at data row N" counted from the table's first row, as the local
+    engine counts (the rows of the partitions before are counted only now, on failure)."""
+    import re
+
+    match = re.search(r"at data row (\d+)", error.message)
+    if not match or error.number == 0:
+        return error.message
+    before = sum(len(read_part(part, reading)) for part in parts[: error.number])
+    return error.message.replace(match.group(0), f"at data row {int(match.group(1)) + before}", 1)
