@@ -87,10 +87,24 @@ def fit(client, train_file: Path, schema: dict, train_params: dict):
     model.client = client
     features, labels = read_split(train_file, schema)
     starts = offsets(features)
-    if not stops_early(template):
+    workers = len(client.scheduler_info(n_workers=-1)["workers"])
+    try:
+        _fit(model, features, labels, starts, train_params, stops_early(template))
+    except Exception as error:
+        left = len(client.scheduler_info(n_workers=-1)["workers"])
+        if left >= workers and "worker" not in str(error).lower():
+            raise
+        raise PipelineError(
+            f"a Dask worker was lost during training ({workers} before, {left} now: {type(error).__name__}); "
+            "xgboost.dask cannot carry on without it, so nothing was saved: rerun the stage once the cluster is whole"
+        ) from None
+    return _as_local_model(model, template), int(starts[-1])
+
+
+def _fit(model, features, labels, starts: np.ndarray, train_params: dict, early_stopping: bool) -> None:
+    if not early_stopping:
         with _quiet_xgboost():
             model.fit(features, labels)
-        return _as_local_model(model, template), int(starts[-1])
     else:
         from sklearn.model_selection import train_test_split
 
@@ -110,7 +124,6 @@ def fit(client, train_file: Path, schema: dict, train_params: dict):
                 eval_set=[(select_rows(features, valid, starts), select_rows(labels, valid, starts))],
                 verbose=False,
             )
-    return _as_local_model(model, template), int(starts[-1])
 
 
 def _quiet_xgboost():
@@ -221,11 +234,14 @@ class PartitionError(PipelineError):
 
 
 def main_table_parts(path: Path) -> list[tuple[Path, int, int | None]]:
-    """(file, first byte, end byte or None for the whole file) of each partition of the main table."""
+    """(file, first byte, end byte or None for the whole file) of each partition of the main table.
+
+    Files by absolute path, for workers that run in another folder.
+    """
     from .raw_data import shard_paths
 
     parts: list[tuple[Path, int, int | None]] = []
-    for shard in shard_paths(path):
+    for shard in (shard.resolve() for shard in shard_paths(path)):
         size = shard.stat().st_size
         if size <= BLOCK_BYTES:
             parts.append((shard, 0, None))
@@ -288,8 +304,8 @@ def clean_part(number: int, part, source: str, columns: list[str] | None, lookup
         return cleaned.reset_index(drop=True), matched
     except PartitionError:
         raise
-    except PipelineError as error:
-        raise PartitionError(number, str(error)) from None
+    except PipelineError as error:  # named as the stage names files: relative to the project, if inside
+        raise PartitionError(number, str(error).replace(f"{settings['project']}/", "")) from None
 
 
 def part_summary(cleaned: tuple, settings: dict) -> dict:
@@ -343,6 +359,7 @@ def build_dataset(
 
     numeric, categorical = feature_columns(data_params)
     settings = {"reading": reading, "target": data_params["target"], "numeric": numeric, "categorical": categorical}
+    settings["project"] = str(Path.cwd().resolve())
     source = str(main_path)
     parts = main_table_parts(main_path)
     columns = None
