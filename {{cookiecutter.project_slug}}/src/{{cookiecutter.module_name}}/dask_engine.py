@@ -254,11 +254,13 @@ def read_part(part: tuple[Path, int, int | None], reading: dict) -> pd.DataFrame
     """One partition of the main table, read as raw_data.py reads a whole file."""
     import io
 
-    from .raw_data import _read_csv, parse_csv
+    from .raw_data import _check_header, _read_csv, parse_csv
 
     path, start, end = part
     if end is None:
         return _read_csv(path, reading)
+    if start == 0:  # the header's checks, once per file
+        _check_header(path, reading["encoding"])
     with open(path, "rb") as file:
         header = file.readline()
         first = max(start, len(header))
