@@ -28,12 +28,34 @@ from .models import build_model, model_input, stops_early, unfitted_like
 
 # --- Reading processed splits ------------------------------------------------------------
 def read_split(path: Path, schema: dict):
-    """A processed split as a Dask dataframe: features with their categories restored, and labels."""
-    import dask.dataframe as dd
+    """A processed split as a Dask dataframe: features with their categories restored, and labels.
 
-    frame = dd.read_parquet(str(Path(path).resolve()))
-    features = frame.map_partitions(_with_categories, schema, meta=_with_categories(frame._meta, schema))
-    return features[schema["features"]], frame[schema["target"]]
+    One partition per parquet row group, in file order (a split is one file, or a folder of
+    parts): features and labels always have the same partitions, which xgboost.dask requires
+    (dask's read_parquet may fuse small files differently for different column selections).
+    """
+    import dask.dataframe as dd
+    import pyarrow.parquet as pq
+    from dask import delayed
+
+    path = Path(path).resolve()
+    files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+    pieces: list[tuple[str, int | None]] = []
+    for file in files:
+        groups = pq.ParquetFile(file).num_row_groups
+        pieces += [(str(file), group) for group in range(groups)] if groups else [(str(file), None)]
+    meta = _with_categories(pq.read_schema(files[0]).empty_table().to_pandas(), schema)
+    frame = dd.from_delayed(
+        [delayed(_read_piece)(file, group, schema) for file, group in pieces], meta=meta, verify_meta=False
+    )
+    return frame[schema["features"]], frame[schema["target"]]
+
+
+def _read_piece(file: str, group: int | None, schema: dict) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(file) if group is None else pq.ParquetFile(file).read_row_group(group)
+    return _with_categories(table.to_pandas(), schema)
 
 
 def _with_categories(partition: pd.DataFrame, schema: dict) -> pd.DataFrame:
