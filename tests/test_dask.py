@@ -118,18 +118,36 @@ def roc_auc(project: Path) -> float:
 
 
 @pytest.fixture(scope="module")
-def local_auc(ready_project, tmp_path_factory) -> float:
-    """ROC AUC of the local engine on the sample data (its stages up to evaluate)."""
+def local_run(ready_project, tmp_path_factory) -> dict:
+    """What the local engine makes of the sample data (its stages up to evaluate): ROC AUC, the
+    data profile and the schema."""
     project = copy_project(ready_project, tmp_path_factory.mktemp("local-engine"))
     result = repro(project, None, "evaluate")
     assert result.returncode == 0, result.stderr
-    return roc_auc(project)
+    return {"roc_auc": roc_auc(project), "profile": (project / "reports/data_profile.json").read_text(),
+            "schema": (project / "data/processed/schema.json").read_text()}
+
+
+def shard_main_table(project: Path, shards: int) -> None:
+    """data/raw/interactions.csv as a folder of `shards` CSV files (the same rows, in order), tracked."""
+    table = project / "data/raw/interactions.csv"
+    header, *rows = table.read_text().splitlines(keepends=True)
+    folder = project / "data/raw/interactions"
+    folder.mkdir()
+    size = -(-len(rows) // shards)
+    for number in range(shards):
+        (folder / f"part-{number}.csv").write_text(header + "".join(rows[number * size:(number + 1) * size]))
+    table.unlink()
+    set_params(project, main_table="interactions")
+    run([str(project / ".venv/bin/dvc"), "add", "--quiet", "data/raw"], cwd=project)
 
 
 # --- The pipeline on a cluster ------------------------------------------------------------
-def test_pipeline_runs_on_a_scheduler_and_two_workers(cluster, local_auc, project_copy):
-    # given a project set to the dask engine, and DASK_SCHEDULER_ADDRESS naming a running cluster
+def test_pipeline_runs_on_a_scheduler_and_two_workers(cluster, local_run, project_copy):
+    # given a project set to the dask engine, its main table in three shards (three partitions),
+    # and DASK_SCHEDULER_ADDRESS naming a running cluster
     set_params(project_copy, engine="dask")
+    shard_main_table(project_copy, 3)
     # when make repro runs the pipeline and the gate
     result = subprocess.run(["make", "repro"], cwd=project_copy, capture_output=True, text=True,
                             env=environment(project_copy, cluster.address), timeout=600)
@@ -142,16 +160,19 @@ def test_pipeline_runs_on_a_scheduler_and_two_workers(cluster, local_auc, projec
     # and the scheduler ran the work: preprocess, training, predictions, cross-validation
     assert cluster.task_prefixes() >= DASK_TASKS
     assert sorted(path.name for path in (project_copy / "data/processed/train.parquet").iterdir()) == [
-        "part.00000.parquet"]
-    # and the model scores as the local engine's does, and is an ordinary xgboost model
-    assert abs(roc_auc(project_copy) - local_auc) <= 0.02
+        "part.00000.parquet", "part.00001.parquet", "part.00002.parquet"]
+    # and the data is the local engine's (same profile, same categories), the model scores as the
+    # local engine's does, and is an ordinary xgboost model
+    assert (project_copy / "reports/data_profile.json").read_text() == local_run["profile"]
+    assert (project_copy / "data/processed/schema.json").read_text() == local_run["schema"]
+    assert abs(roc_auc(project_copy) - local_run["roc_auc"]) <= 0.02
     assert json.loads((project_copy / "reports/train_info.json").read_text())["engine"] == "dask"
     kind = run([str(project_copy / ".venv/bin/python"), "-c", "import joblib; model = joblib.load("
                 "'models/model.joblib'); print(type(model).__module__, type(model).__name__)"], cwd=project_copy)
     assert kind.stdout.split() == ["xgboost.sklearn", "XGBClassifier"]
 
 
-def test_pipeline_runs_on_a_local_cluster_without_an_address(local_auc, project_copy):
+def test_pipeline_runs_on_a_local_cluster_without_an_address(local_run, project_copy):
     # given the dask engine, no compute.scheduler and no DASK_SCHEDULER_ADDRESS
     set_params(project_copy, engine="dask")
     # when the pipeline runs
@@ -162,7 +183,7 @@ def test_pipeline_runs_on_a_local_cluster_without_an_address(local_auc, project_
     assert "Traceback" not in result.stderr and "distributed." not in result.stdout + result.stderr
     assert (project_copy / "data/processed/train.parquet").is_dir()  # parts: only the dask engine writes these
     assert json.loads((project_copy / "reports/train_info.json").read_text())["engine"] == "dask"
-    assert abs(roc_auc(project_copy) - local_auc) <= 0.02
+    assert abs(roc_auc(project_copy) - local_run["roc_auc"]) <= 0.02
     assert json.loads((project_copy / "reports/sanity.json").read_text())["passed"]
 
 
