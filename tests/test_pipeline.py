@@ -119,7 +119,8 @@ def test_gate_fails_above_the_metric_and_passes_again_when_put_back(copy_of):
 
 def test_a_failed_sanity_check_fails_the_run(copy_of):
     params = copy_of / "params.yaml"
-    params.write_text(params.read_text().replace("class_share_tolerance: 0.10", "class_share_tolerance: 0.0"))
+    text = params.read_text().replace("class_share_relative_tolerance: 0.3", "class_share_relative_tolerance: 0.0")
+    params.write_text(text.replace("class_share_standard_errors: 2", "class_share_standard_errors: 0"))
     failed = run(["make", "repro"], cwd=copy_of, check=False)
     assert stages_run(failed.stdout) == ["sanity-check"]  # only the stage whose params changed
     assert failed.returncode != 0

@@ -227,3 +227,71 @@ def test_log_loss_gate_refuses_a_nan_loss_and_a_negative_floor(results, monkeypa
     (folder / "baseline.txt").write_text("-0.1\n")
     code, stderr = gate_output(monkeypatch, capsys)
     assert code == 1 and "baseline.txt: log_loss -0.1 lies outside its valid range" in stderr
+
+
+# --- A regression target: rmse and mae are lower-is-better, r2 higher-is-better ---------------
+REGRESSION_CHECKS = [
+    "test_rows",
+    "predictions_finite",
+    "predictions_in_range",
+    "residual_bias",
+    "beats_mean_baseline",
+    "prediction_spread",
+    "cv_fold_outlier",
+]
+
+
+@pytest.fixture
+def regression_results(tmp_path, monkeypatch):
+    """A regression run's results: rmse 230, r2 0.95, every regression sanity check passed."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "params.yaml").write_text("gate:\n  metric: rmse\n")
+    (tmp_path / "metrics.json").write_text(json.dumps({"rmse": 230.0, "mae": 180.0, "r2": 0.95, "test_rows": 68}))
+    (tmp_path / "reports").mkdir()
+    profile = {"task": "regression", "rows": {"total": 340}, "target_summary": {"min": 2600, "max": 6500}}
+    (tmp_path / "reports/data_profile.json").write_text(json.dumps(profile))
+    checks = [
+        {"name": name, "value": 0.0, "threshold": 0.1, "passed": True, "detail": ""} for name in REGRESSION_CHECKS
+    ]
+    (tmp_path / "reports/sanity.json").write_text(json.dumps({"passed": True, "checks": checks}))
+    return tmp_path
+
+
+@pytest.mark.parametrize(("metric", "better", "worse"), [("rmse", 200, 250), ("mae", 1.0, 1.5), ("r2", 0.9, 0.8)])
+def test_regression_metrics_are_gated_in_their_own_direction(metric, better, worse):
+    floor = (better + worse) / 2
+    assert evaluate_gate({metric: better}, SANE, floor, metric).passed
+    assert "is worse than the baseline" in evaluate_gate({metric: worse}, SANE, floor, metric).failures[0]
+
+
+def test_r2_may_be_negative_but_not_above_one():
+    assert not evaluate_gate({"r2": -0.5}, SANE, 0.0, "r2").passed
+    with pytest.raises(PipelineError, match=r"r2 1.2 lies outside its valid range"):
+        evaluate_gate({"r2": 1.2}, SANE, 0.0, "r2")
+
+
+def test_the_ratchet_moves_an_rmse_floor_down_only(regression_results):
+    (regression_results / "baseline.txt").write_text("250.0\n")
+    raise_baseline(force=False)
+    assert read_baseline(regression_results / "baseline.txt") == 230.0
+    (regression_results / "baseline.txt").write_text("200.0\n")
+    with pytest.raises(PipelineError, match="rmse 230.00000 is worse than the baseline 200.00000"):
+        raise_baseline(force=False)
+
+
+def test_a_regression_run_passes_the_gate_with_every_regression_check(regression_results, monkeypatch, capsys):
+    (regression_results / "baseline.txt").write_text("240\n")
+    assert gate_output(monkeypatch, capsys) == (0, "")
+
+
+def test_a_classification_metric_on_a_regression_target_names_the_regression_metrics(
+    regression_results, monkeypatch, capsys
+):
+    (regression_results / "params.yaml").write_text("gate:\n  metric: roc_auc\n")
+    (regression_results / "baseline.txt").write_text("0.75\n")
+    code, error = gate_output(monkeypatch, capsys)
+    assert code == 1
+    assert error == (
+        "error: params.yaml: gate.metric 'roc_auc' is not a regression metric; the target is regression "
+        "(reports/data_profile.json: task), so choose one of rmse, mae, r2\n"
+    )

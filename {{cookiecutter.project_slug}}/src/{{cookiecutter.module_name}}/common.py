@@ -35,6 +35,9 @@ PLOTS_DIR = REPORTS_DIR / "plots"
 ROC_FILE = PLOTS_DIR / "roc.csv"
 PRECISION_RECALL_FILE = PLOTS_DIR / "precision_recall.csv"
 FEATURE_IMPORTANCE_FILE = PLOTS_DIR / "feature_importance.csv"
+PREDICTED_VS_ACTUAL_FILE = PLOTS_DIR / "predicted_vs_actual.csv"  # regression only
+RESIDUALS_FILE = PLOTS_DIR / "residuals.csv"  # regression only
+REGRESSION_PLOT_FILE = PLOTS_DIR / "regression.png"  # regression only
 
 
 class PipelineError(Exception):
@@ -140,11 +143,26 @@ def _unique_keys(pairs: list[tuple]) -> dict:
     return dict(pairs)
 
 
+def task_of(profile) -> str:
+    """The task preprocess recorded in the data profile (one written before regression existed: classification)."""
+    return profile.get("task", "classification") if isinstance(profile, dict) else "classification"
+
+
 def required_sanity_checks(profile: dict) -> list[str]:
     """The checks that sanity_check writes for data with this profile; the gate insists on each.
 
     A sanity file with fewer (hand-edited, or from an older pipeline) fails the gate.
     """
+    if task_of(profile) == "regression":
+        return [
+            "test_rows",
+            "predictions_finite",
+            "predictions_in_range",
+            "residual_bias",
+            "beats_mean_baseline",
+            "prediction_spread",
+            "cv_fold_outlier",
+        ]
     classes = profile.get("class_balance") if isinstance(profile, dict) else None
     if not isinstance(classes, dict) or not classes:
         raise PipelineError(f"{DATA_PROFILE_FILE} has no class_balance: rerun the pipeline (make repro)")
@@ -156,6 +174,17 @@ def required_sanity_checks(profile: dict) -> list[str]:
         *(f"class_share[{name}]" for name in classes),
         "cv_fold_outlier",
     ]
+
+
+def check(name: str, value: float, threshold: float, passed: bool, detail: str) -> dict:
+    """One sanity check's record in reports/sanity.json."""
+    return {
+        "name": name,
+        "value": round(float(value), 6),
+        "threshold": threshold,
+        "passed": bool(passed),
+        "detail": detail,
+    }
 
 
 def _to_builtin(value):

@@ -6,10 +6,12 @@ with the local engine: the checks and error messages of preprocess.py and raw_da
 models of models.py, the metrics and checks of evaluate.py and sanity_check.py, which run on
 results gathered to the stage's process.
 
-What is gathered, and why: labels (a few bytes a row) and predicted probabilities of the test
-split (one float per class a row: 15 M test rows of a 74 M row dataset are about 240 MB).
-ROC AUC and the curves need every score sorted together, so computing them where they are
-gathered gives exactly the local engine's numbers; features stay on the cluster.
+What is gathered, and why: the target column in preprocess (one value a row: the task is
+decided and the target checked on the whole column, by preprocess.py's own functions), labels
+(a few bytes a row) and predictions of the test split (one float per class a row, or one
+predicted value for a regression target: 15 M test rows of a 74 M row dataset are about
+240 MB). ROC AUC, r2 and the curves need every score together, so computing them where they
+are gathered gives exactly the local engine's numbers; features stay on the cluster.
 
 Paths are made absolute: the workers of a LocalCluster, or of a cluster on this machine, do
 not share the stage's working directory. A cluster on other machines must see the same paths
@@ -23,7 +25,15 @@ import numpy as np
 import pandas as pd
 
 from .common import PipelineError
-from .models import build_model, model_input, stops_early, unfitted_like
+from .models import (
+    build_model,
+    cross_validation_plan,
+    is_classifier,
+    model_input,
+    predictions,
+    stops_early,
+    unfitted_like,
+)
 
 
 # --- Reading processed splits ------------------------------------------------------------
@@ -89,12 +99,14 @@ def _take(partition, keep: np.ndarray):
 
 # --- Train -------------------------------------------------------------------------------
 def fit(client, train_file: Path, schema: dict, train_params: dict):
-    """An ordinary xgboost XGBClassifier trained with xgboost.dask on the cluster; and its rows.
+    """An ordinary xgboost XGBClassifier (XGBRegressor for a regression target, schema.json's task)
+    trained with xgboost.dask on the cluster; and its rows.
 
     Only xgboost trains on the cluster: scikit-learn's forests train in one process, so under
     dask they are refused rather than trained on a sample (a quietly different model than
     params.yaml describes). The validation slice for early stopping is the same stratified
-    share of the same rows as the local engine's (train.validation_share, train.seed).
+    share of the same rows as the local engine's (train.validation_share, train.seed; stratified
+    by class for a classifier, plain for a regressor, as models.fit_model splits).
     """
     if train_params["model"] != "xgboost":
         raise PipelineError(
@@ -103,9 +115,10 @@ def fit(client, train_file: Path, schema: dict, train_params: dict):
         )
     from xgboost import dask as dxgb
 
-    template = build_model(train_params)  # checks train.xgboost's arguments as the local engine does
+    task = schema.get("task", "classification")
+    template = build_model(train_params, task)  # checks train.xgboost's arguments as the local engine does
     arguments = {key: value for key, value in template.get_params().items() if key != "n_jobs"}
-    model = dxgb.DaskXGBClassifier(**arguments)
+    model = dxgb.DaskXGBRegressor(**arguments) if task == "regression" else dxgb.DaskXGBClassifier(**arguments)
     model.client = client
     features, labels = read_split(train_file, schema)
     starts = offsets(features)
@@ -135,7 +148,7 @@ def _fit(model, features, labels, starts: np.ndarray, train_params: dict, early_
             np.arange(len(all_labels)),
             test_size=train_params["validation_share"],
             random_state=train_params["seed"],
-            stratify=all_labels,
+            stratify=all_labels if is_classifier(model) else None,
         )
         valid = np.zeros(len(all_labels), dtype=bool)
         valid[valid_rows] = True
@@ -156,7 +169,7 @@ def _quiet_xgboost():
 
 
 def _as_local_model(trained, template):
-    """The booster of a DaskXGBClassifier in the XGBClassifier the local engine builds, so the
+    """The booster of a DaskXGBClassifier (Regressor) in the model the local engine builds, so the
     saved model is read unchanged by evaluate, sanity-check, the report and the local engine."""
     import os
     import tempfile
@@ -173,24 +186,26 @@ def _as_local_model(trained, template):
 
 # --- Evaluate and sanity-check -----------------------------------------------------------
 def predict(client, model, split_file: Path, schema: dict) -> tuple[np.ndarray, np.ndarray]:
-    """(labels, predicted probabilities) of a split: each partition predicted on a worker."""
+    """(labels, models.predictions) of a split: each partition predicted on a worker; class
+    probabilities (a column per class) for a classifier, values (one column) for a regressor."""
     features, labels = read_split(split_file, schema)
-    classes = len(schema["classes"])
+    columns = len(schema["classes"]) if is_classifier(model) else 1
     model_future = client.scatter(model, broadcast=True)
-    probabilities = features.map_partitions(
-        _predict_partition, model_future, meta={str(index): "f8" for index in range(classes)}
+    predicted = features.map_partitions(
+        _predict_partition, model_future, columns, meta={str(index): "f8" for index in range(columns)}
     )
     import dask
 
-    labels, probabilities = dask.compute(labels, probabilities)
-    return labels.to_numpy(), probabilities.to_numpy()
+    labels, predicted = dask.compute(labels, predicted)
+    predicted = predicted.to_numpy()
+    return labels.to_numpy(), predicted if is_classifier(model) else predicted[:, 0]
 
 
-def _predict_partition(partition: pd.DataFrame, model) -> pd.DataFrame:
+def _predict_partition(partition: pd.DataFrame, model, columns: int) -> pd.DataFrame:
     if partition.empty:
-        return pd.DataFrame({str(index): pd.Series(dtype="f8") for index in range(len(model.classes_))})
-    probabilities = model.predict_proba(model_input(partition, model))
-    return pd.DataFrame(probabilities, index=partition.index, columns=[str(i) for i in range(probabilities.shape[1])])
+        return pd.DataFrame({str(index): pd.Series(dtype="f8") for index in range(columns)})
+    predicted = np.asarray(predictions(model, partition), dtype=np.float64).reshape(len(partition), columns)
+    return pd.DataFrame(predicted, index=partition.index, columns=[str(i) for i in range(columns)])
 
 
 def labels_of(split_file: Path, schema: dict) -> np.ndarray:
@@ -198,10 +213,10 @@ def labels_of(split_file: Path, schema: dict) -> np.ndarray:
 
 
 def cross_validate(client, trained, train_file: Path, schema: dict, train_params: dict, sanity: dict) -> np.ndarray:
-    """Fold scores (ROC AUC) as sanity_check's local cross-validation computes them: the same
-    sample of at most cv_max_rows training rows, the same folds, one fold per cluster task."""
+    """Fold scores (ROC AUC; r2 for regression) as sanity_check's local cross-validation computes
+    them: the same sample of at most cv_max_rows training rows, the same folds
+    (models.cross_validation_plan), one fold per cluster task."""
     from sklearn.metrics import get_scorer
-    from sklearn.model_selection import StratifiedKFold
 
     features, labels = read_split(train_file, schema)
     starts = offsets(features)
@@ -218,8 +233,10 @@ def cross_validate(client, trained, train_file: Path, schema: dict, train_params
     model = unfitted_like(trained, train_params)
     if "n_jobs" in model.get_params():
         model.set_params(n_jobs=1)
-    scorer = get_scorer("roc_auc" if len(np.unique(sample_labels)) == 2 else "roc_auc_ovr")
-    folds = StratifiedKFold(n_splits=sanity["cv_folds"], shuffle=True, random_state=train_params["seed"])
+    scoring, folds = cross_validation_plan(
+        sample_labels, schema.get("task", "classification"), sanity, train_params["seed"]
+    )
+    scorer = get_scorer(scoring)
     sample_future, labels_future = client.scatter([model_input(sample, model), sample_labels], broadcast=True)
     futures = [
         client.submit(_fold_score, model, sample_future, labels_future, fit_rows, score_rows, scorer, pure=False)
@@ -300,7 +317,7 @@ def read_part(part: tuple[Path, int, int | None], reading: dict) -> pd.DataFrame
 def clean_part(number: int, part, source: str, columns: list[str] | None, lookups: list, settings: dict):
     """Partition `number` of the main table read, checked, with numbers as float32, categoricals
     cleaned (as text, so every partition agrees) and the lookups joined; and its coverage counts."""
-    from .preprocess import check_target_rows, join_lookup, normalised_labels, to_category, to_numeric, with_categories
+    from .preprocess import check_target_column, join_lookup, to_category, to_numeric, with_categories
 
     try:
         frame = read_part(part, settings["reading"])
@@ -310,7 +327,7 @@ def clean_part(number: int, part, source: str, columns: list[str] | None, lookup
             )
         frame.attrs.update(source=source, non_finite=settings["reading"]["non_finite"])
         target, numeric, categorical = settings["target"], settings["numeric"], settings["categorical"]
-        check_target_rows(frame, target)
+        check_target_column(frame, target)  # its values are checked once gathered: preprocess.check_task
         keys = {key for _, key in lookups}
         joined = with_categories(to_numeric(frame, numeric), categorical, keys)
         matched = {}
@@ -324,7 +341,7 @@ def clean_part(number: int, part, source: str, columns: list[str] | None, lookup
         cleaned = joined[numeric].copy()
         for column in categorical:
             cleaned[column] = to_category(joined[column]).astype("string[pyarrow]")
-        cleaned[target] = normalised_labels(joined[target])
+        cleaned[target] = joined[target]  # as read: the task is decided on the whole column
         return cleaned.reset_index(drop=True), matched
     except PartitionError:
         raise
@@ -337,7 +354,7 @@ def part_summary(cleaned: tuple, settings: dict) -> dict:
     frame, matched = cleaned
     return {
         "rows": len(frame),
-        "labels": frame[settings["target"]].to_numpy(dtype=object),
+        "target": frame[settings["target"]],
         "categories": {column: set(frame[column].dropna().unique()) for column in settings["categorical"]},
         "missing": {
             column: int(frame[column].isna().sum()) for column in settings["numeric"] + settings["categorical"]
@@ -348,7 +365,11 @@ def part_summary(cleaned: tuple, settings: dict) -> dict:
 
 def write_part(cleaned: tuple, is_test: np.ndarray, schema: dict, folder: Path, number: int) -> None:
     """Partition `number` encoded as the local engine encodes (categories as int32 codes of the
-    schema's categories, classes as int32 codes), its train and test rows written as parquet."""
+    schema's categories; the target as preprocess.encode_target stores it: classes as int32 codes,
+    or float64 values), its train and test rows written as parquet."""
+    from .preprocess import normalised_labels
+    from .task import as_numbers
+
     frame = cleaned[0]
     encoded = frame[schema["numeric"]].copy()
     for column, categories in schema["categories"].items():
@@ -356,9 +377,11 @@ def write_part(cleaned: tuple, is_test: np.ndarray, schema: dict, folder: Path, 
             frame[column].to_numpy(dtype=object, na_value=None), categories=categories
         ).codes.astype(np.int32)
     target = schema["target"]
-    encoded[target] = pd.Categorical(frame[target].to_numpy(dtype=object), categories=schema["classes"]).codes.astype(
-        np.int32
-    )
+    if schema["task"] == "classification":
+        labels = normalised_labels(frame[target]).to_numpy(dtype=object)
+        encoded[target] = pd.Categorical(labels, categories=schema["classes"]).codes.astype(np.int32)
+    else:
+        encoded[target] = as_numbers(frame[target]).to_numpy()
     for name, rows in (("train", ~is_test), ("test", is_test)):
         encoded[rows].reset_index(drop=True).to_parquet(
             folder / f"{name}.parquet" / f"part.{number:05d}.parquet", index=False
@@ -371,15 +394,25 @@ def build_dataset(
     """preprocess.build_dataset on the cluster: checks, joins, encodes and splits the main table
     partition by partition, writing train/test parquet folders into `folder`. Returns (schema, profile).
 
-    The split is the local engine's: train_test_split of the row numbers, stratified by the labels
-    (gathered: one small value a row) with preprocess.seed, so each split holds the same rows;
-    rows keep their order in the raw data instead of being shuffled.
+    The task and the split are the local engine's: the target column is gathered (one small value
+    a row), checked and decided by preprocess.check_task, and the row numbers are split by
+    train_test_split with the same strata (classes, or a regression target's quantile bins) and
+    preprocess.seed, so each split holds the same rows; rows keep their order in the raw data
+    instead of being shuffled.
     """
     import dask
     from dask import delayed
     from sklearn.model_selection import train_test_split
 
-    from .preprocess import check_label_classes, feature_columns, to_numeric, with_categories
+    from .preprocess import (
+        check_task,
+        dataset_schema,
+        encode_target,
+        feature_columns,
+        target_profile,
+        to_numeric,
+        with_categories,
+    )
 
     numeric, categorical = feature_columns(data_params)
     settings = {"reading": reading, "target": data_params["target"], "numeric": numeric, "categorical": categorical}
@@ -392,7 +425,8 @@ def build_dataset(
         columns = (str(first), list(pd.read_csv(first, nrows=0, encoding=reading["encoding"]).columns))
     keys = {key for _, key in lookups}
     lookups = [(with_categories(to_numeric(lookup, numeric), categorical, keys), key) for lookup, key in lookups]
-    lookups_future = client.scatter(lookups, broadcast=True)
+    # scatter() refuses an empty list: a main table without lookups (data.lookups: []) has none to send
+    lookups_future = client.scatter(lookups, broadcast=True) if lookups else []
     cleaned = [
         delayed(clean_part, pure=True)(number, part, source, columns, lookups_future, settings)
         for number, part in enumerate(parts)
@@ -402,26 +436,24 @@ def build_dataset(
     except PartitionError as error:
         raise PipelineError(_counted_from_table_start(error, parts, reading)) from None
 
-    labels = pd.Series(np.concatenate([summary["labels"] for summary in summaries])).astype("category")
-    check_label_classes(labels, source, data_params["target"])
-    rows = len(labels)
-    _, test_rows = train_test_split(
+    target = data_params["target"]
+    target_column = pd.concat([summary["target"] for summary in summaries], ignore_index=True)
+    gathered = target_column.to_frame()
+    gathered.attrs["source"] = source
+    task, task_reason = check_task(gathered, data_params)
+    values, classes, strata = encode_target(target_column, task, source, split_params["test_size"])
+    rows = len(values)
+    train_rows, test_rows = train_test_split(
         np.arange(rows),
         test_size=split_params["test_size"],
         random_state=split_params["seed"],
-        stratify=labels.cat.codes,
+        stratify=strata,
     )
     is_test = np.zeros(rows, dtype=bool)
     is_test[test_rows] = True
-    schema = {
-        "target": data_params["target"],
-        "classes": list(labels.cat.categories),
-        "features": numeric + categorical,
-        "numeric": numeric,
-        "categories": {
-            column: sorted(set().union(*(summary["categories"][column] for summary in summaries)))
-            for column in categorical
-        },
+    schema = dataset_schema(task, task_reason, target, classes, numeric, categorical)
+    schema["categories"] = {
+        column: sorted(set().union(*(summary["categories"][column] for summary in summaries))) for column in categorical
     }
     coverage = {
         source_name: sum(summary["matched"][source_name] for summary in summaries) / rows
@@ -436,11 +468,9 @@ def build_dataset(
             )
     test_count = int(is_test.sum())
     profile = {
+        "task": task,
         "rows": {"total": rows, "train": rows - test_count, "test": test_count},
-        "class_balance": {
-            str(name): round(float(share), 4)
-            for name, share in labels.value_counts(normalize=True).sort_index().items()
-        },
+        **target_profile(task, values, classes, values[train_rows]),  # in the local split's order: the same sums
         "missing_share": {
             column: round(sum(summary["missing"][column] for summary in summaries) / rows, 4)
             for column in numeric + categorical

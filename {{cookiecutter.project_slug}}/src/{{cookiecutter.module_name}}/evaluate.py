@@ -5,6 +5,11 @@ reports/classification_report.txt, reports/confusion_matrix.png, and the DVC plo
 reports/plots/{roc,precision_recall,feature_importance}.csv.
 Binary targets use the second class as positive; multi-class metrics are macro averages and
 the curves are micro averages over one-vs-rest.
+
+A regression target (schema.json task, decided in preprocess) is scored by regression.py instead:
+metrics.json holds rmse, mae and r2; reports/plots/ holds predicted_vs_actual.csv, residuals.csv,
+feature_importance.csv and regression.png (both plots drawn); classification_report.txt holds the
+regression summary, and confusion_matrix.png (which DVC expects either way) says it does not apply.
 """
 
 import numpy as np
@@ -13,7 +18,7 @@ from matplotlib.figure import Figure  # no pyplot: files only, no display or GUI
 from sklearn import metrics
 from sklearn.preprocessing import label_binarize
 
-from . import dask_engine
+from . import dask_engine, regression
 from .common import (
     CLASSIFICATION_REPORT_FILE,
     CONFUSION_MATRIX_FILE,
@@ -21,6 +26,9 @@ from .common import (
     METRICS_FILE,
     MODEL_FILE,
     PRECISION_RECALL_FILE,
+    PREDICTED_VS_ACTUAL_FILE,
+    REGRESSION_PLOT_FILE,
+    RESIDUALS_FILE,
     ROC_FILE,
     SCHEMA_FILE,
     TEST_FILE,
@@ -32,7 +40,7 @@ from .common import (
     write_json,
 )
 from .compute import engine
-from .models import load_model, model_input
+from .models import load_model, predictions
 
 
 def compute_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict:
@@ -105,9 +113,13 @@ def main() -> None:
     with engine(params) as client:
         if client is None:
             features, labels = load_split(TEST_FILE, schema)
-            probabilities = model.predict_proba(model_input(features, model))
+            predicted = predictions(model, features)
         else:  # compute.engine: dask
-            labels, probabilities = dask_engine.predict(client, model, TEST_FILE, schema)
+            labels, predicted = dask_engine.predict(client, model, TEST_FILE, schema)
+    if schema.get("task") == "regression":
+        evaluate_regression(model, labels, predicted, schema, params["evaluate"])
+        return
+    probabilities = predicted
     predicted = probabilities.argmax(axis=1)
     class_names = [str(name) for name in schema["classes"]]
 
@@ -126,6 +138,25 @@ def main() -> None:
     with atomic_path(CLASSIFICATION_REPORT_FILE) as temporary:
         temporary.write_text(report)
     plot_confusion_matrix(labels, predicted, class_names, CONFUSION_MATRIX_FILE)
+    write_json(METRICS_FILE, scores)
+    print("evaluate: " + ", ".join(f"{name} {value}" for name, value in scores.items()))
+
+
+def evaluate_regression(model, actual: np.ndarray, predicted: np.ndarray, schema: dict, settings: dict) -> None:
+    scores = regression.compute_metrics(actual, predicted)
+    versus, residuals = regression.plot_points(actual, predicted, settings["curve_points"])
+    for frame, path in (
+        (versus, PREDICTED_VS_ACTUAL_FILE),
+        (residuals, RESIDUALS_FILE),
+        (feature_importance(model, schema["features"]), FEATURE_IMPORTANCE_FILE),
+    ):
+        with atomic_path(path) as temporary:
+            frame.to_csv(temporary, index=False)
+    with atomic_path(CLASSIFICATION_REPORT_FILE) as temporary:
+        temporary.write_text(regression.text_report(scores, actual, predicted))
+    regression.save_figure(actual, predicted, REGRESSION_PLOT_FILE)
+    note = "No confusion matrix: the target is numeric (regression).\nSee reports/plots/regression.png"
+    regression.save_note(note, CONFUSION_MATRIX_FILE)
     write_json(METRICS_FILE, scores)
     print("evaluate: " + ", ".join(f"{name} {value}" for name, value in scores.items()))
 

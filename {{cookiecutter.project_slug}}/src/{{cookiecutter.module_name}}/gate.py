@@ -25,6 +25,7 @@ from .common import (
     read_json,
     required_sanity_checks,
     run,
+    task_of,
 )
 
 # The values each metric of metrics.json can take; a metric or a baseline outside is refused.
@@ -35,8 +36,18 @@ METRIC_RANGES = {
     "recall": (0.0, 1.0),
     "roc_auc": (0.0, 1.0),
     "log_loss": (0.0, math.inf),
+    # regression (regression.py): errors in the target's units, and r2 (1 is perfect, 0 is what
+    # always predicting the mean scores, below 0 is worse than that)
+    "rmse": (0.0, math.inf),
+    "mae": (0.0, math.inf),
+    "r2": (-math.inf, 1.0),
 }
-LOWER_IS_BETTER = {"log_loss"}
+LOWER_IS_BETTER = {"log_loss", "rmse", "mae"}
+# Which metrics each task's evaluate writes (data.task, decided in preprocess).
+TASK_METRICS = {
+    "classification": ["accuracy", "f1", "precision", "recall", "roc_auc", "log_loss"],
+    "regression": ["rmse", "mae", "r2"],
+}
 NUMBER_LINE = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
 
 
@@ -117,6 +128,16 @@ def gate_metric(params: dict) -> str:
     return metric
 
 
+def check_metric_fits_task(metric: str, task: str) -> None:
+    """A gate metric of the other task (roc_auc on a regression target) is one clear error."""
+    known = TASK_METRICS.get(task)
+    if known is not None and metric not in known:
+        raise PipelineError(
+            f"params.yaml: gate.metric {metric!r} is not a {task} metric; the target is {task} "
+            f"({DATA_PROFILE_FILE}: task), so choose one of {', '.join(known)}"
+        )
+
+
 def checked_sanity(sanity, required: list[str]) -> list[dict]:
     """The sanity file's checks, if it is well formed and holds every check the pipeline writes."""
     where = str(SANITY_FILE)
@@ -171,8 +192,10 @@ def current_verdict(no_floor: bool = False) -> Verdict:
     for path in (METRICS_FILE, SANITY_FILE, DATA_PROFILE_FILE):
         if not path.exists():
             raise PipelineError(f"{path} is missing: run the pipeline first (make repro)")
+    profile = read_json(DATA_PROFILE_FILE)
+    check_metric_fits_task(metric, task_of(profile))
     floor = None if no_floor else read_baseline()
-    required = required_sanity_checks(read_json(DATA_PROFILE_FILE))
+    required = required_sanity_checks(profile)
     return evaluate_gate(read_json(METRICS_FILE), read_json(SANITY_FILE), floor, metric, required)
 
 

@@ -2,13 +2,15 @@
 
 # --- Add your own model here -------------------------------------------------------------
 # Any scikit-learn style classifier (fit / predict_proba / feature_importances_) works: add a
-# builder to MODELS and a section with its arguments under `train:` in params.yaml.
+# builder to MODELS and a section with its arguments under `train:` in params.yaml. A regressor
+# (fit / predict / feature_importances_) goes in REGRESSORS, under the same name.
 
 Each builder imports its library itself, so a stage loads only the library of the model it
 uses (importing sklearn.ensemble costs about a second, on every stage, for nothing).
 """
 
 import joblib
+import numpy as np
 import pandas as pd
 
 from .common import PipelineError
@@ -36,19 +38,46 @@ def _extra_trees(arguments: dict, seed: int):
     return ExtraTreesClassifier(**arguments, random_state=seed)
 
 
+def _xgboost_regressor(arguments: dict, seed: int):
+    from xgboost import XGBRegressor
+
+    arguments = {"n_jobs": usable_cpus(), **arguments}
+    return XGBRegressor(**arguments, random_state=seed, enable_categorical=True)
+
+
+def _random_forest_regressor(arguments: dict, seed: int):
+    from sklearn.ensemble import RandomForestRegressor
+
+    return RandomForestRegressor(**arguments, random_state=seed)
+
+
+def _extra_trees_regressor(arguments: dict, seed: int):
+    from sklearn.ensemble import ExtraTreesRegressor
+
+    return ExtraTreesRegressor(**arguments, random_state=seed)
+
+
 MODELS = {"xgboost": _xgboost, "random_forest": _random_forest, "extra_trees": _extra_trees}
+# The same names for a regression target (data.task); each takes the same params.yaml section.
+REGRESSORS = {
+    "xgboost": _xgboost_regressor,
+    "random_forest": _random_forest_regressor,
+    "extra_trees": _extra_trees_regressor,
+}
 
 
-def build_model(train_params: dict):
-    """A fresh, unfitted model as `train:` in params.yaml describes it."""
+def build_model(train_params: dict, task: str = "classification"):
+    """A fresh, unfitted model as `train:` in params.yaml describes it, for the task preprocess decided."""
     name = train_params["model"]
-    if name not in MODELS:
+    builders = REGRESSORS if task == "regression" else MODELS
+    if name not in builders:
         raise PipelineError(
-            f"params.yaml: train.model is {name!r}; choose one of {', '.join(MODELS)} (or add yours in models.py)"
+            f"params.yaml: train.model is {name!r}; choose one of {', '.join(builders)} "
+            f"(or add yours to {'REGRESSORS' if task == 'regression' else 'MODELS'} in models.py)"
         )
     arguments = train_params.get(name) or {}
     try:
-        return MODELS[name](arguments, train_params["seed"])
+        return builders[name](arguments, train_params["seed"])
     except TypeError as error:
         raise PipelineError(f"params.yaml: train.{name} has an argument the model does not take: {error}") from None
 
@@ -60,15 +89,19 @@ def stops_early(model) -> bool:
 
 
 def fit_model(model, features: pd.DataFrame, labels, train_params: dict):
-    """Fit `model`; one that stops early learns on all but a stratified share of the rows
-    (train.validation_share) and watches its loss on those (it never sees the test split)."""
+    """Fit `model`; one that stops early learns on all but a share of the rows (train.validation_share,
+    stratified by class for a classifier) and watches its loss on those (it never sees the test split)."""
     features = model_input(features, model)
     if not stops_early(model):
         return model.fit(features, labels)
     from sklearn.model_selection import train_test_split
 
     fit_x, valid_x, fit_y, valid_y = train_test_split(
-        features, labels, test_size=train_params["validation_share"], random_state=train_params["seed"], stratify=labels
+        features,
+        labels,
+        test_size=train_params["validation_share"],
+        random_state=train_params["seed"],
+        stratify=labels if is_classifier(model) else None,
     )
     return model.fit(fit_x, fit_y, eval_set=[(valid_x, valid_y)], verbose=False)
 
@@ -76,10 +109,29 @@ def fit_model(model, features: pd.DataFrame, labels, train_params: dict):
 def unfitted_like(trained, train_params: dict):
     """A fresh model as params.yaml describes it, with as many trees as early stopping chose for
     `trained`: what cross-validation refits on other rows (it has no validation slice)."""
-    model = build_model(train_params)
+    model = build_model(train_params, "classification" if is_classifier(trained) else "regression")
     if stops_early(model):
         model.set_params(early_stopping_rounds=None, n_estimators=trained.best_iteration + 1)
     return model
+
+
+def predictions(model, features: pd.DataFrame):
+    """What evaluate and sanity-check judge: a classifier's class probabilities (a row per row, a
+    column per class), or a regressor's predicted values as float64."""
+    if is_classifier(model):
+        return model.predict_proba(model_input(features, model))
+    return model.predict(model_input(features, model)).astype("float64")
+
+
+def cross_validation_plan(labels, task: str, sanity: dict, seed: int):
+    """(scoring, folds) of sanity-check's cross-validation, whichever engine runs the folds:
+    ROC AUC on stratified folds for a classifier, r2 on plain folds for a regressor."""
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    if task == "regression":
+        return "r2", KFold(n_splits=sanity["cv_folds"], shuffle=True, random_state=seed)
+    scoring = "roc_auc" if len(np.unique(labels)) == 2 else "roc_auc_ovr"
+    return scoring, StratifiedKFold(n_splits=sanity["cv_folds"], shuffle=True, random_state=seed)
 
 
 def model_input(features: pd.DataFrame, model) -> pd.DataFrame:
@@ -99,6 +151,11 @@ def load_model(path):
     if is_xgboost(model):
         model.set_params(device="cpu", n_jobs=usable_cpus())
     return model
+
+
+def is_classifier(model) -> bool:
+    """Whether `model` predicts classes (predict_proba) rather than numbers."""
+    return hasattr(model, "predict_proba")
 
 
 def is_xgboost(model) -> bool:

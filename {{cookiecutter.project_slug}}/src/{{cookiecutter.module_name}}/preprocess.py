@@ -5,8 +5,11 @@ params.yaml names (raw_data.py), checks them, joins the lookups on their keys, e
 splits train/test with a fixed seed. Every check names the file and the column at fault,
 and nothing is written unless all of them pass.
 
-Outputs: data/processed/{train,test}.parquet and schema.json (features, categories, classes),
-reports/data_profile.json (rows, class balance, missing values, join coverage).
+The task (classification or regression, params.yaml data.task) is decided here, once (task.py),
+and recorded in schema.json and the data profile for every later stage and the gate.
+
+Outputs: data/processed/{train,test}.parquet and schema.json (task, features, categories, classes),
+reports/data_profile.json (task, rows, class balance or target summary, missing values, join coverage).
 """
 
 from pathlib import Path
@@ -28,19 +31,26 @@ from .common import (
 )
 from .compute import engine
 from .raw_data import read_table, reading_params
+from .task import decide_task, regression_strata, regression_target, requested_task
 
 
 # --- Checking ----------------------------------------------------------------------------
+def check_target_column(table: pd.DataFrame, target: str) -> None:
+    if target not in table.columns:
+        source = table.attrs["source"]
+        raise PipelineError(f"{source}: target column {target!r} is missing (columns: {', '.join(table.columns)})")
+
+
 def check_target(table: pd.DataFrame, target: str) -> None:
+    """A classification target: no missing label, at least two classes."""
     labels = check_target_rows(table, target)
     check_single_class(labels, table.attrs["source"], target)
 
 
 def check_target_rows(table: pd.DataFrame, target: str) -> pd.Series:
-    """The table's labels, normalised, once the target column is there and no label is missing."""
+    """A classification target's labels, normalised, once the column is there and no label is missing."""
     source = table.attrs["source"]
-    if target not in table.columns:
-        raise PipelineError(f"{source}: target column {target!r} is missing (columns: {', '.join(table.columns)})")
+    check_target_column(table, target)
     labels = normalised_labels(table[target])
     missing = labels.isna().to_numpy()
     if missing.any():
@@ -65,12 +75,6 @@ def check_rare_classes(labels: pd.Series, source: str, target: str) -> None:
             f"{source}: column {target!r} has only one row of class {rare!r}; a stratified train/test "
             "split needs at least two per class: add rows, merge the class into another, or drop it"
         )
-
-
-def check_label_classes(labels: pd.Series, source: str, target: str) -> None:
-    """The class checks of the whole table, for an engine that checked its rows part by part."""
-    check_single_class(labels, source, target)
-    check_rare_classes(labels, source, target)
 
 
 def normalised_labels(column: pd.Series) -> pd.Series:
@@ -236,7 +240,7 @@ def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], d
     """
     target = data_params["target"]
     main_source = main.attrs["source"]
-    check_target(main, target)
+    task, task_reason = check_task(main, data_params)
     numeric, categorical = feature_columns(data_params)
 
     coverage = {}
@@ -254,34 +258,90 @@ def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], d
     for column in categorical:
         features[column] = to_category(joined[column])
 
-    labels = normalised_labels(joined[target]).astype("category")
-    classes = list(labels.cat.categories)
-    features[target] = labels.cat.codes.astype(np.int32)
-
-    check_rare_classes(labels, main_source, target)
+    features[target], classes, strata = encode_target(joined[target], task, main_source, split_params["test_size"])
     train, test = train_test_split(
         features,
         test_size=split_params["test_size"],
         random_state=split_params["seed"],
-        stratify=features[target],
+        stratify=strata,
     )
-    schema = {
-        "target": target,
-        "classes": classes,
-        "features": numeric + categorical,
-        "numeric": numeric,
-        "categories": {column: list(features[column].cat.categories) for column in categorical},
-    }
+    schema = dataset_schema(task, task_reason, target, classes, numeric, categorical)
+    schema["categories"] = {column: list(features[column].cat.categories) for column in categorical}
     profile = {
+        "task": task,
         "rows": {"total": len(features), "train": len(train), "test": len(test)},
-        "class_balance": {
-            str(name): round(float(share), 4)
-            for name, share in labels.value_counts(normalize=True).sort_index().items()
-        },
+        **target_profile(task, features[target].to_numpy(), classes, train[target].to_numpy()),
         "missing_share": {column: round(float(features[column].isna().mean()), 4) for column in numeric + categorical},
         "lookup_coverage": {source: round(share, 4) for source, share in coverage.items()},
     }
     return train, test, schema, profile
+
+
+# --- The target: shared by both engines (compute.engine), so each decides and splits alike ----
+def check_task(table: pd.DataFrame, data_params: dict) -> tuple[str, str]:
+    """(task, why) for the table's target column (task.py), its values checked for that task.
+
+    The dask engine calls it on the target column gathered from every partition, so its errors
+    and row numbers are the local engine's.
+    """
+    target, source = data_params["target"], table.attrs["source"]
+    check_target_column(table, target)
+    task, task_reason = decide_task(table[target], requested_task(data_params), source)
+    if task == "classification":
+        check_target(table, target)
+    else:
+        regression_target(table[target], source)
+    return task, task_reason
+
+
+def encode_target(column: pd.Series, task: str, source: str, test_size: float):
+    """(values as the splits store them, classes, strata for the split) of a checked target column.
+
+    Classification: int32 class codes, the classes in code order, stratified by class.
+    Regression: float64 values, no classes (None), stratified by quantile bins (task.py).
+    """
+    if task == "classification":
+        labels = normalised_labels(column).astype("category")
+        check_rare_classes(labels, source, column.name)
+        codes = labels.cat.codes.to_numpy().astype(np.int32)
+        return codes, list(labels.cat.categories), codes
+    values = regression_target(column, source)
+    return values, None, regression_strata(values, test_size)
+
+
+def dataset_schema(task: str, task_reason: str, target: str, classes, numeric: list, categorical: list) -> dict:
+    """schema.json less its categories (each engine collects those its own way)."""
+    return {
+        "task": task,
+        "task_reason": task_reason,
+        "target": target,
+        **({"classes": classes} if task == "classification" else {}),
+        "features": numeric + categorical,
+        "numeric": numeric,
+    }
+
+
+def target_profile(task: str, values: np.ndarray, classes, train_values: np.ndarray) -> dict:
+    """The data profile's part about the target: class balance over all rows, or the training
+    split's target summary (what the regression sanity checks measure against)."""
+    if task == "classification":
+        counts = np.bincount(values, minlength=len(classes))
+        return {
+            "class_balance": {
+                str(name): round(float(count / len(values)), 4) for name, count in zip(classes, counts, strict=True)
+            }
+        }
+    return {"target_summary": target_summary(train_values)}
+
+
+def target_summary(values: np.ndarray) -> dict:
+    """A regression target's range and spread in the training split, which the sanity checks measure against."""
+    return {
+        "min": float(values.min()),
+        "max": float(values.max()),
+        "mean": float(values.mean()),
+        "std": float(values.std()),
+    }
 
 
 def encode_for_disk(split: pd.DataFrame) -> pd.DataFrame:
@@ -312,9 +372,11 @@ def main() -> None:
             )
         write_json(folder / "schema.json", schema)
     write_json(DATA_PROFILE_FILE, profile)
+    print(f"preprocess: task {schema['task']} ({schema['task_reason']})")
+    target = f"classes {schema['classes']}" if schema["task"] == "classification" else f"target {schema['target']!r}"
     print(
         f"preprocess: {profile['rows']['train']} train / {profile['rows']['test']} test rows, "
-        f"{len(schema['features'])} features, classes {schema['classes']}"
+        f"{len(schema['features'])} features, {target}"
     )
 
 

@@ -36,6 +36,8 @@ from .common import (  # noqa: E402
     METRICS_FILE,
     PARAMS_FILE,
     PRECISION_RECALL_FILE,
+    PREDICTED_VS_ACTUAL_FILE,
+    RESIDUALS_FILE,
     ROC_FILE,
     SANITY_FILE,
     TRAIN_INFO_FILE,
@@ -44,8 +46,10 @@ from .common import (  # noqa: E402
     load_params,
     read_json,
     run,
+    task_of,
 )
 from .gate import LOWER_IS_BETTER, current_verdict  # noqa: E402
+from .report_regression import plot_regression, target_rows  # noqa: E402
 
 TOP_FEATURES = 15  # bars in the feature importance plot
 
@@ -170,15 +174,14 @@ def data_section(base_rev: str | None, base_label: str) -> list[str]:
         (f"rows ({split})", count, base["rows"].get(split) if base else None)
         for split, count in profile["rows"].items()
     ]
-    classes = sorted(set(profile["class_balance"]) | set(base["class_balance"] if base else []))
-    rows += [
-        (
-            f"share of class {name}",
-            profile["class_balance"].get(name),
-            base["class_balance"].get(name) if base else None,
-        )
-        for name in classes
-    ]
+    if task_of(profile) == "regression":
+        rows += target_rows(profile, base)
+    else:
+        base_balance = (base or {}).get("class_balance") or {}
+        classes = sorted(set(profile["class_balance"]) | set(base_balance))
+        rows += [
+            (f"share of class {name}", profile["class_balance"].get(name), base_balance.get(name)) for name in classes
+        ]
     lines += [f"| | {base_label} | This branch | Change |", "|---|---|---|---|"]
     for label, value, old in rows:
         change = "" if value is None or old is None else _signed(value - old)
@@ -194,7 +197,7 @@ def other_profile_changes(base_rev: str) -> list[str]:
     """What else in the data profile (missing values, join coverage) changed, as `dvc metrics diff` sees it."""
     succeeded, output = dvc("metrics", "diff", base_rev, "--md", "--targets", str(DATA_PROFILE_FILE))
     rows = [line for line in output.splitlines() if line.startswith("|")] if succeeded else []
-    changed = [row for row in rows[2:] if not re.match(r"\|[^|]*\|\s*(rows|class_balance)\.", row)]
+    changed = [row for row in rows[2:] if not re.match(r"\|[^|]*\|\s*(rows|class_balance|target_summary)\.", row)]
     if not changed:
         return []
     return ["", f"Other changes in {DATA_PROFILE_FILE}:", "", *rows[:2], *changed]
@@ -221,10 +224,14 @@ CURVES = {
 
 def plots_section(out: Path, base_rev: str | None, base_label: str, images_at: str | None) -> list[str]:
     """Draw this branch against the base as PNGs in `out`; the markdown that shows them."""
-    drawn = {"Confusion matrix": plot_confusion_matrices(out / "confusion_matrix.png", base_rev, base_label)}
-    multi_class = len((local_json(DATA_PROFILE_FILE) or {}).get("class_balance", {})) > 2
-    for title, curve in CURVES.items():
-        drawn[title] = plot_curve(out / f"{curve[0].stem}.png", curve, base_rev, base_label, multi_class)
+    profile = local_json(DATA_PROFILE_FILE) or {}
+    if task_of(profile) == "regression":
+        drawn = {"Predicted vs actual, residuals": regression_plots(out / "regression.png", base_rev, base_label)}
+    else:
+        drawn = {"Confusion matrix": plot_confusion_matrices(out / "confusion_matrix.png", base_rev, base_label)}
+        multi_class = len(profile.get("class_balance", {})) > 2
+        for title, curve in CURVES.items():
+            drawn[title] = plot_curve(out / f"{curve[0].stem}.png", curve, base_rev, base_label, multi_class)
     importance = plot_feature_importance(out / "feature_importance.png", base_rev, base_label)
     lines = [f"## Plots: this branch against {base_label}", ""]
     lines += _images({title: path for title, path in drawn.items() if path}, images_at)
@@ -315,6 +322,22 @@ def plot_curve(path: Path, curve: tuple, base_rev: str | None, base_label: str, 
     axis.grid(alpha=0.3)
     axis.legend(loc="best")
     return _save(figure, path)
+
+
+def regression_plots(path: Path, base_rev: str | None, base_label: str) -> Path | None:
+    """A regression target's plots (report_regression.py), this branch against the base's."""
+    if not (PREDICTED_VS_ACTUAL_FILE.exists() and RESIDUALS_FILE.exists()):
+        return None
+    base_r2 = (base_json(base_rev, METRICS_FILE) or {}).get("r2")
+    return plot_regression(
+        path,
+        pd.read_csv(PREDICTED_VS_ACTUAL_FILE),
+        pd.read_csv(RESIDUALS_FILE),
+        base_csv(base_rev, PREDICTED_VS_ACTUAL_FILE),
+        base_csv(base_rev, RESIDUALS_FILE),
+        base_label,
+        ((local_json(METRICS_FILE) or {}).get("r2"), base_r2),
+    )
 
 
 def plot_feature_importance(path: Path, base_rev: str | None, base_label: str) -> Path | None:

@@ -32,8 +32,8 @@ from .models import build_model, fit_model, stops_early
 PACKAGES = ["xgboost", "scikit-learn", "pandas", "numpy", "dvc"]
 
 
-def fit(features, labels, train_params: dict):
-    model = build_model(train_params)
+def fit(features, labels, train_params: dict, task: str = "classification"):
+    model = build_model(train_params, task)
     return fit_model(model, features, labels, train_params)
 
 
@@ -62,11 +62,12 @@ def main() -> None:
     params = load_params()
     train_params = params["train"]
     schema = read_json(SCHEMA_FILE)
+    task = schema.get("task", "classification")
     with engine(params) as client:
         if client is None:
             features, labels = load_split(TRAIN_FILE, schema)
             started = time.perf_counter()
-            model = fit(features, labels, train_params)
+            model = fit(features, labels, train_params, task)
             rows = len(features)
         else:  # compute.engine: dask
             started = time.perf_counter()
@@ -81,6 +82,7 @@ def main() -> None:
         {
             "model": train_params["model"],
             "engine": compute_settings(params)["engine"],
+            "task": task,
             "rows": rows,
             "train_seconds": round(seconds, 2),
             "trees_used": trees_used(model),
@@ -92,7 +94,7 @@ def main() -> None:
     )
     trees = trees_used(model)
     stopped = f", early stopping kept {trees} trees" if trees else ""
-    print(f"train: {train_params['model']} on {rows} rows in {seconds:.1f}s ({device}{stopped})")
+    print(f"train: {train_params['model']} {task} on {rows} rows in {seconds:.1f}s ({device}{stopped})")
 
 
 if __name__ == "__main__":
