@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import copy_project, run, stages_run
 from test_bad_data import CASES, edit_csv
+from tools.regression_data import use_in
 
 STAGES = ["preprocess", "train", "evaluate", "sanity-check"]
 MODULE = "music_recommendation"  # the default bake's package
@@ -185,6 +186,40 @@ def test_pipeline_runs_on_a_local_cluster_without_an_address(local_run, project_
     assert json.loads((project_copy / "reports/train_info.json").read_text())["engine"] == "dask"
     assert abs(roc_auc(project_copy) - local_run["roc_auc"]) <= 0.02
     assert json.loads((project_copy / "reports/sanity.json").read_text())["passed"]
+
+
+def test_a_regression_target_runs_on_the_cluster_as_the_local_engine_decides_it(cluster, project_copy):
+    # given the penguins table (tools/regression_data.py: a numeric target, 340 rows, no lookups)
+    # and what the local engine's preprocess makes of it
+    use_in(project_copy)
+    stage = [str(project_copy / ".venv/bin/python"), "-m"]
+    run([*stage, f"{MODULE}.preprocess"], cwd=project_copy, env=environment(project_copy, None))
+    local = {name: (project_copy / name).read_text() for name in ("reports/data_profile.json",
+                                                                    "data/processed/schema.json")}
+    # when every stage runs again on the running cluster (the stages directly: dvc's runs are the
+    # classification tests' job; this one is about the engine's regression seam)
+    set_params(project_copy, engine="dask")
+    env = environment(project_copy, cluster.address)
+    output = "".join(run([*stage, f"{MODULE}.{name}"], cwd=project_copy, env=env).stdout
+                     for name in ("preprocess", "train", "evaluate", "sanity_check"))
+    # then the task, the checks and the split are the local engine's: the same schema and profile
+    # (target summary of the same training rows), written as parquet parts
+    assert "preprocess: task regression (auto: target 'body_mass_g'" in output
+    assert (project_copy / "data/processed/train.parquet").is_dir()
+    for name, text in local.items():
+        assert (project_copy / name).read_text() == text, name
+    # and xgboost.dask trained a regressor, saved as an ordinary XGBRegressor, that evaluate scored
+    # with regression's metrics and plots and that passes regression's sanity checks
+    info = json.loads((project_copy / "reports/train_info.json").read_text())
+    assert (info["engine"], info["task"]) == ("dask", "regression")
+    kind = run([str(project_copy / ".venv/bin/python"), "-c", "import joblib; model = joblib.load("
+                "'models/model.joblib'); print(type(model).__name__)"], cwd=project_copy)
+    assert kind.stdout.split() == ["XGBRegressor"]
+    metrics = json.loads((project_copy / "metrics.json").read_text())
+    assert set(metrics) == {"rmse", "mae", "r2", "test_rows"} and metrics["r2"] > 0.8
+    assert (project_copy / "reports/plots/predicted_vs_actual.csv").stat().st_size > 100
+    sanity = json.loads((project_copy / "reports/sanity.json").read_text())
+    assert sanity["passed"] and "beats_mean_baseline" in {check["name"] for check in sanity["checks"]}
 
 
 # --- Bad input ----------------------------------------------------------------------------
