@@ -113,13 +113,13 @@ def main() -> None:
     with engine(params) as client:
         if client is None:
             features, labels = load_split(TEST_FILE, schema)
-            predicted = predictions(model, features)
+            output = predictions(model, features)
         else:  # compute.engine: dask
-            labels, predicted = dask_engine.predict(client, model, TEST_FILE, schema)
+            labels, output = dask_engine.predict(client, model, TEST_FILE, schema)
     if schema.get("task") == "regression":
-        evaluate_regression(model, labels, predicted, schema, params["evaluate"])
+        evaluate_regression(model, labels, output, schema, params["evaluate"])
         return
-    probabilities = predicted
+    probabilities = output
     predicted = probabilities.argmax(axis=1)
     class_names = [str(name) for name in schema["classes"]]
 
