@@ -7,7 +7,10 @@ pipeline with `dvc repro -f`. Each stage's command is measured as DVC runs it (m
 tree. Then a no-op `dvc repro` and `dvc status`, and the tutorial's approach (bench_seed.py) on
 the same data and split. Prints a table and writes bench/results.json.
 
-    python scripts/bench.py --rows 1000000 [--seed-approach 0] [--project path/to/set-up/project]
+    python scripts/bench.py --rows 1000000 [--seed-approach 0] [--project path/to/set-up/project] [--engine dask]
+
+--engine dask sets compute.engine: dask in the project's params.yaml, so each stage starts a
+LocalCluster sized to the machine (or uses DASK_SCHEDULER_ADDRESS when it is set).
 
 Figures, not assertions: they depend on the machine and on what else runs on it (the load
 average is recorded with them).
@@ -17,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shlex
 import shutil
 import subprocess
@@ -120,6 +124,15 @@ def run_pipeline(project: Path, work: Path, env: dict) -> tuple[dict, dict]:
     return stages, {**result, "roc_auc": metrics["roc_auc"]}
 
 
+def set_engine(project: Path, engine: str) -> None:
+    """compute.engine in the project's params.yaml (the line's comment kept)."""
+    params = project / "params.yaml"
+    text, count = re.subn(r"(?m)^(  engine:) *(local|dask)\b", rf"\g<1> {engine}", params.read_text(), count=1)
+    if count != 1:
+        fail(f"{params}: no compute.engine line to set; is the project older than the dask engine?")
+    params.write_text(text)
+
+
 def timed(command: list[str], cwd: Path, env: dict) -> tuple[float, str]:
     started = time.perf_counter()
     output = checked(command, cwd=cwd, env=env)
@@ -158,7 +171,7 @@ def table(results: dict) -> str:
     ]
     lines.insert(1, "-" * len(lines[0]))
     m = results["machine"]
-    lines.insert(0, f"{results['rows']:,} rows; {m['cpus_usable']} of {m['cpus']} CPUs, {m['memory_gb']} GB; "
+    lines.insert(0, f"{results['rows']:,} rows, {results.get('engine', 'local')} engine; {m['cpus_usable']} of {m['cpus']} CPUs, {m['memory_gb']} GB; "
                     f"load average {m['load_average_at_start']} at start, {m['load_average_at_end']} at end")
     if seed:
         lines.append(
@@ -175,6 +188,7 @@ def main() -> None:
     parser.add_argument("--seed-approach", type=int, choices=[0, 1], default=1, help="0: skip the tutorial's approach")
     parser.add_argument("--out", type=Path, default=TEMPLATE / "bench", help="work folder (default: bench/)")
     parser.add_argument("--project", default="", help="use this set-up project instead of baking one (it is changed)")
+    parser.add_argument("--engine", choices=["local", "dask"], default="local", help="compute.engine of the pipeline")
     arguments = parser.parse_args()
     if arguments.rows < 1000:
         fail(f"--rows {arguments.rows}: use at least 1000 rows")
@@ -189,7 +203,9 @@ def main() -> None:
         progress("baking the default project")
         project = bake(work / "project")
     env = {**os.environ, "PATH": f"{project / '.venv/bin'}:{os.environ['PATH']}"}
-    results = {"rows": arguments.rows, "machine": machine(project), "template_commit": template_commit()}
+    results = {"rows": arguments.rows, "engine": arguments.engine, "machine": machine(project),
+               "template_commit": template_commit()}
+    set_engine(project, arguments.engine)
 
     progress(f"generating {arguments.rows:,} rows of sample data")
     checked(["make", "sample-data", f"ROWS={arguments.rows}"], cwd=project, env=env)

@@ -1,10 +1,18 @@
-"""compute.py: the CPUs a stage may use, read from cgroup files laid out as Linux lays them out."""
+"""compute.py: the CPUs a stage may use, read from cgroup files laid out as Linux lays them out;
+and which compute engine the stages open (the dask engine itself runs in the template's tests)."""
 
 import os
 
 import pytest
 
-from {{ cookiecutter.module_name }}.compute import cgroup_cpu_quota, prefer_passive_waiting, usable_cpus
+from {{ cookiecutter.module_name }}.common import PipelineError
+from {{ cookiecutter.module_name }}.compute import (
+    cgroup_cpu_quota,
+    compute_settings,
+    engine,
+    prefer_passive_waiting,
+    usable_cpus,
+)
 
 
 def write(path, text: str):
@@ -87,3 +95,33 @@ def test_passive_waiting_is_the_default_but_a_users_choice_stays(monkeypatch):
     monkeypatch.setenv("OMP_WAIT_POLICY", "active")
     prefer_passive_waiting()
     assert os.environ["OMP_WAIT_POLICY"] == "active"
+
+
+def test_local_engine_is_the_default_and_opens_no_cluster(monkeypatch):
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    assert compute_settings({}) == {"engine": "local", "scheduler": "", "connect_timeout": 30}
+    with engine({}) as client:
+        assert client is None
+
+
+def test_dask_scheduler_address_variable_wins_over_params(monkeypatch):
+    params = {"compute": {"engine": "dask", "scheduler": "tcp://from-params:8786"}}
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    assert compute_settings(params)["scheduler"] == "tcp://from-params:8786"
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://from-ci:8786")
+    assert compute_settings(params)["scheduler"] == "tcp://from-ci:8786"
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "")  # set but empty, as CI passes an unset secret
+    assert compute_settings(params)["scheduler"] == "tcp://from-params:8786"
+
+
+@pytest.mark.parametrize(
+    ("compute", "message"),
+    [
+        ({"engine": "spark"}, "compute.engine is 'spark'; choose local or dask"),
+        ({"engine": "dask", "connect_timeout": 0}, "compute.connect_timeout is 0"),
+        ({"engine": "dask", "connect_timeout": "soon"}, "compute.connect_timeout is 'soon'"),
+    ],
+)
+def test_bad_compute_params_name_the_field(compute, message):
+    with pytest.raises(PipelineError, match=message):
+        compute_settings({"compute": compute})

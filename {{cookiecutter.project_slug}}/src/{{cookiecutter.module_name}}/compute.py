@@ -7,12 +7,23 @@ runner those threads spin while waiting for each other, and a fit that takes a s
 take half a minute. So the stages ask here how many threads to use, and OpenMP threads wait
 passively (they sleep rather than spin) unless you set OMP_WAIT_POLICY yourself.
 
-Standard library only: the package imports it before numpy, scikit-learn or xgboost load.
+It also opens the compute engine each stage runs on (`compute:` in params.yaml): `engine()`
+yields None for the local engine (pandas in this process, as always) or a Dask client for
+`engine: dask`, connected to the scheduler that DASK_SCHEDULER_ADDRESS or compute.scheduler
+names, or to a LocalCluster sized to this machine that it starts and closes itself.
+The stages' Dask code lives in dask_engine.py.
+
+Standard library only at import: the package imports it before numpy, scikit-learn or xgboost
+load (Dask is imported only when the dask engine is opened).
 """
 
+import logging
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 SELF_CGROUP = Path("/proc/self/cgroup")
@@ -80,3 +91,78 @@ def _v1_quota(folder: Path) -> float | None:
     except (OSError, ValueError):
         return None
     return None if quota <= 0 or period <= 0 else quota / period
+
+
+# --- The compute engine --------------------------------------------------------------------
+ENGINES = ("local", "dask")
+SCHEDULER_VARIABLE = "DASK_SCHEDULER_ADDRESS"  # Dask's own convention; wins over compute.scheduler
+DEFAULT_COMPUTE = {"engine": "local", "scheduler": "", "connect_timeout": 30}
+
+
+def compute_settings(params: dict) -> dict:
+    """`compute:` of params.yaml, checked, with DASK_SCHEDULER_ADDRESS applied over compute.scheduler."""
+    from .common import PipelineError
+
+    given = params.get("compute") or {}
+    settings = {key: given.get(key, default) for key, default in DEFAULT_COMPUTE.items()}
+    if settings["engine"] not in ENGINES:
+        raise PipelineError(f"params.yaml: compute.engine is {settings['engine']!r}; choose local or dask")
+    settings["scheduler"] = os.environ.get(SCHEDULER_VARIABLE) or str(settings["scheduler"] or "")
+    timeout = settings["connect_timeout"]
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        raise PipelineError(f"params.yaml: compute.connect_timeout is {timeout!r}; give seconds, e.g. 30")
+    return settings
+
+
+@contextmanager
+def engine(params: dict) -> Iterator[Any]:
+    """None for compute.engine: local; for dask, a distributed.Client, closed (with any
+    LocalCluster it started) when the block ends."""
+    settings = compute_settings(params)
+    if settings["engine"] == "local":
+        yield None
+        return
+    from distributed import Client, LocalCluster
+
+    _quiet_dask_logs()
+    if settings["scheduler"]:
+        client = _connect(Client, settings)
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    # One single-threaded worker process per usable CPU: pandas work holds the GIL, so processes
+    # (not threads) keep every CPU busy; xgboost.dask trains one part per worker.
+    with (
+        LocalCluster(
+            n_workers=usable_cpus(),
+            threads_per_worker=1,
+            dashboard_address=None,  # the dashboard needs bokeh, which the project does not install
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+def _connect(client_class, settings: dict):
+    from .common import PipelineError
+
+    address = settings["scheduler"]
+    named = SCHEDULER_VARIABLE if os.environ.get(SCHEDULER_VARIABLE) else "params.yaml: compute.scheduler"
+    try:
+        return client_class(address, timeout=settings["connect_timeout"])
+    except (OSError, TimeoutError, ValueError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise PipelineError(
+            f"{named}: cannot reach the Dask scheduler at {address!r} within {settings['connect_timeout']}s "
+            f"({reason}); start it, fix the address, or leave both {SCHEDULER_VARIABLE} and compute.scheduler "
+            "empty for a local cluster"
+        ) from None
+
+
+def _quiet_dask_logs() -> None:
+    """Only distributed's errors reach a stage's output, not its startup and shutdown chatter."""
+    for name in ("distributed", "distributed.client", "distributed.scheduler", "distributed.worker"):
+        logging.getLogger(name).setLevel(logging.ERROR)

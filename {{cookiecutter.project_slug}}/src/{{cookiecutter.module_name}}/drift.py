@@ -50,26 +50,36 @@ def drift_params(params: dict) -> dict:
 
 # --- Summaries (preprocess) -------------------------------------------------------------
 def feature_distributions(frame: pd.DataFrame, numeric: list[str], categorical: list[str], params: dict) -> dict:
-    """The summary of each feature of `frame` that the comparison needs."""
-    levels = np.linspace(0, 1, params["quantiles"] + 1)
+    """The summary of each feature of `frame` that the comparison needs (the dask engine computes
+    the same numbers on its cluster, dask_engine.feature_distributions, and summarises them here)."""
     summaries: dict[str, dict] = {}
     for column in numeric:
         values = frame[column].astype("float64")
         present = values.dropna()
-        summaries[column] = {
-            "kind": "numeric",
-            "missing": _share(values.isna().mean()),
-            "quantiles": [_round(value) for value in np.quantile(present, levels)] if len(present) else [],
-        }
+        quantiles = np.quantile(present, quantile_levels(params)) if len(present) else []
+        summaries[column] = numeric_summary(values.isna().mean(), quantiles)
     for column in categorical:
         values = frame[column]
-        shares = values.value_counts(normalize=False).head(params["top_categories"]) / max(len(values), 1)
-        summaries[column] = {
-            "kind": "categorical",
-            "missing": _share(values.isna().mean()),
-            "top": {str(name): _share(share) for name, share in shares.items() if share > 0},
-        }
+        summaries[column] = categorical_summary(values.isna().mean(), values.value_counts(), len(values), params)
     return {"rows": len(frame), "features": summaries}
+
+
+def quantile_levels(params: dict) -> np.ndarray:
+    return np.linspace(0, 1, params["quantiles"] + 1)
+
+
+def numeric_summary(missing_share: float, quantiles) -> dict:
+    return {"kind": "numeric", "missing": _share(missing_share), "quantiles": [_round(value) for value in quantiles]}
+
+
+def categorical_summary(missing_share: float, counts: pd.Series, rows: int, params: dict) -> dict:
+    """The shares of the `drift.top_categories` most frequent values (counts: rows per value)."""
+    shares = counts.sort_values(ascending=False, kind="stable").head(params["top_categories"]) / max(rows, 1)
+    return {
+        "kind": "categorical",
+        "missing": _share(missing_share),
+        "top": {str(name): _share(share) for name, share in shares.items() if share > 0},
+    }
 
 
 def _share(value) -> float:

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure  # no pyplot: files only, no display or GUI
 from sklearn import metrics
 from sklearn.preprocessing import label_binarize
 
-from . import regression
+from . import dask_engine, regression
 from .common import (
     CLASSIFICATION_REPORT_FILE,
     CONFUSION_MATRIX_FILE,
@@ -39,7 +39,8 @@ from .common import (
     run,
     write_json,
 )
-from .models import load_model, model_input
+from .compute import engine
+from .models import load_model, predictions
 
 
 def compute_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict:
@@ -108,12 +109,17 @@ def plot_confusion_matrix(labels, predicted, class_names: list[str], path) -> No
 def main() -> None:
     params = load_params()
     schema = read_json(SCHEMA_FILE)
-    features, labels = load_split(TEST_FILE, schema)
     model = load_model(MODEL_FILE)
+    with engine(params) as client:
+        if client is None:
+            features, labels = load_split(TEST_FILE, schema)
+            output = predictions(model, features)
+        else:  # compute.engine: dask
+            labels, output = dask_engine.predict(client, model, TEST_FILE, schema)
     if schema.get("task") == "regression":
-        evaluate_regression(model, features, labels, schema, params["evaluate"])
+        evaluate_regression(model, labels, output, schema, params["evaluate"])
         return
-    probabilities = model.predict_proba(model_input(features, model))
+    probabilities = output
     predicted = probabilities.argmax(axis=1)
     class_names = [str(name) for name in schema["classes"]]
 
@@ -136,8 +142,7 @@ def main() -> None:
     print("evaluate: " + ", ".join(f"{name} {value}" for name, value in scores.items()))
 
 
-def evaluate_regression(model, features: pd.DataFrame, actual: np.ndarray, schema: dict, settings: dict) -> None:
-    predicted = model.predict(model_input(features, model)).astype(np.float64)
+def evaluate_regression(model, actual: np.ndarray, predicted: np.ndarray, schema: dict, settings: dict) -> None:
     scores = regression.compute_metrics(actual, predicted)
     versus, residuals = regression.plot_points(actual, predicted, settings["curve_points"])
     for frame, path in (

@@ -10,6 +10,7 @@ uses (importing sklearn.ensemble costs about a second, on every stage, for nothi
 """
 
 import joblib
+import numpy as np
 import pandas as pd
 
 from .common import PipelineError
@@ -119,6 +120,25 @@ def unfitted_like(trained, train_params: dict):
     if stops_early(model):
         model.set_params(early_stopping_rounds=None, n_estimators=trained.best_iteration + 1)
     return model
+
+
+def predictions(model, features: pd.DataFrame):
+    """What evaluate and sanity-check judge: a classifier's class probabilities (a row per row, a
+    column per class), or a regressor's predicted values as float64."""
+    if is_classifier(model):
+        return model.predict_proba(model_input(features, model))
+    return model.predict(model_input(features, model)).astype("float64")
+
+
+def cross_validation_plan(labels, task: str, sanity: dict, seed: int):
+    """(scoring, folds) of sanity-check's cross-validation, whichever engine runs the folds:
+    ROC AUC on stratified folds for a classifier, r2 on plain folds for a regressor."""
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    if task == "regression":
+        return "r2", KFold(n_splits=sanity["cv_folds"], shuffle=True, random_state=seed)
+    scoring = "roc_auc" if len(np.unique(labels)) == 2 else "roc_auc_ovr"
+    return scoring, StratifiedKFold(n_splits=sanity["cv_folds"], shuffle=True, random_state=seed)
 
 
 def model_input(features: pd.DataFrame, model) -> pd.DataFrame:

@@ -19,6 +19,7 @@ import pandas as pd
 from pandas.api.extensions import take
 from sklearn.model_selection import train_test_split
 
+from . import dask_engine
 from .common import (
     DATA_PROFILE_FILE,
     FEATURE_DISTRIBUTIONS_FILE,
@@ -29,6 +30,7 @@ from .common import (
     run,
     write_json,
 )
+from .compute import engine
 from .drift import drift_params, feature_distributions
 from .raw_data import read_table, reading_params
 from .task import decide_task, regression_strata, regression_target, requested_task
@@ -43,6 +45,12 @@ def check_target_column(table: pd.DataFrame, target: str) -> None:
 
 def check_target(table: pd.DataFrame, target: str) -> None:
     """A classification target: no missing label, at least two classes."""
+    labels = check_target_rows(table, target)
+    check_single_class(labels, table.attrs["source"], target)
+
+
+def check_target_rows(table: pd.DataFrame, target: str) -> pd.Series:
+    """A classification target's labels, normalised, once the column is there and no label is missing."""
     source = table.attrs["source"]
     check_target_column(table, target)
     labels = normalised_labels(table[target])
@@ -52,8 +60,23 @@ def check_target(table: pd.DataFrame, target: str) -> None:
             f"{source}: column {target!r} has {int(missing.sum())} missing label(s), first at data row "
             f"{int(np.argmax(missing)) + 1}; drop or fill those rows (an empty, NaN or infinite label is missing)"
         )
+    return labels
+
+
+def check_single_class(labels: pd.Series, source: str, target: str) -> None:
     if labels.nunique() < 2:
         raise PipelineError(f"{source}: column {target!r} has a single class; a classifier needs at least two")
+
+
+def check_rare_classes(labels: pd.Series, source: str, target: str) -> None:
+    """Every class of the (categorical) labels has the two rows a stratified split needs."""
+    counts = labels.value_counts()
+    if (counts < 2).any():
+        rare = counts[counts < 2].index[0]
+        raise PipelineError(
+            f"{source}: column {target!r} has only one row of class {rare!r}; a stratified train/test "
+            "split needs at least two per class: add rows, merge the class into another, or drop it"
+        )
 
 
 def normalised_labels(column: pd.Series) -> pd.Series:
@@ -166,8 +189,13 @@ def with_categories(table: pd.DataFrame, columns: list[str], keep: set[str]) -> 
     return converted
 
 
-def join_lookup(main: pd.DataFrame, lookup: pd.DataFrame, key: str, main_source: str) -> tuple[pd.DataFrame, float]:
-    """Left-join `lookup` onto `main` by `key` without a row-by-row loop; return coverage too."""
+def join_lookup(
+    main: pd.DataFrame, lookup: pd.DataFrame, key: str, main_source: str, allow_no_match: bool = False
+) -> tuple[pd.DataFrame, float]:
+    """Left-join `lookup` onto `main` by `key` without a row-by-row loop; return coverage too.
+
+    allow_no_match: a part of the main table may match nothing (the dask engine checks the whole).
+    """
     source = lookup.attrs["source"]
     for table, name in ((main, main_source), (lookup, source)):
         if key not in table.columns:
@@ -181,7 +209,7 @@ def join_lookup(main: pd.DataFrame, lookup: pd.DataFrame, key: str, main_source:
         )
     positions = pd.Index(lookup_keys).get_indexer(main[key].astype("string[pyarrow]"))
     coverage = float((positions >= 0).mean())
-    if coverage == 0:
+    if coverage == 0 and not allow_no_match:
         raise PipelineError(
             f"{source}: no value of key column {key!r} matches the main table {main_source}; "
             "check that both files use the same ids"
@@ -197,6 +225,16 @@ def join_lookup(main: pd.DataFrame, lookup: pd.DataFrame, key: str, main_source:
 
 
 # --- Building the dataset ----------------------------------------------------------------
+def feature_columns(data_params: dict) -> tuple[list[str], list[str]]:
+    """(numeric, categorical) feature columns that params.yaml lists, less data.drop_columns."""
+    dropped = set(data_params.get("drop_columns") or [])
+    numeric = [column for column in data_params.get("numeric_columns") or [] if column not in dropped]
+    categorical = [column for column in data_params.get("categorical_columns") or [] if column not in dropped]
+    if not numeric + categorical:
+        raise PipelineError("params.yaml: data.numeric_columns and data.categorical_columns are both empty")
+    return numeric, categorical
+
+
 def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], data_params: dict, split_params: dict):
     """Validate, join, encode and split. Returns (train, test, schema, profile).
 
@@ -204,17 +242,8 @@ def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], d
     """
     target = data_params["target"]
     main_source = main.attrs["source"]
-    check_target_column(main, target)
-    task, task_reason = decide_task(main[target], requested_task(data_params), main_source)
-    if task == "classification":
-        check_target(main, target)
-    else:
-        regression_target(main[target], main_source)
-    dropped = set(data_params.get("drop_columns") or [])
-    numeric = [column for column in data_params.get("numeric_columns") or [] if column not in dropped]
-    categorical = [column for column in data_params.get("categorical_columns") or [] if column not in dropped]
-    if not numeric + categorical:
-        raise PipelineError("params.yaml: data.numeric_columns and data.categorical_columns are both empty")
+    task, task_reason = check_task(main, data_params)
+    numeric, categorical = feature_columns(data_params)
 
     coverage = {}
     keys = {key for _, key in lookups}
@@ -231,54 +260,80 @@ def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], d
     for column in categorical:
         features[column] = to_category(joined[column])
 
-    if task == "classification":
-        labels = normalised_labels(joined[target]).astype("category")
-        classes = list(labels.cat.categories)
-        features[target] = labels.cat.codes.astype(np.int32)
-        strata = features[target]
-        counts = labels.value_counts()
-        if (counts < 2).any():
-            rare = counts[counts < 2].index[0]
-            raise PipelineError(
-                f"{main_source}: column {target!r} has only one row of class {rare!r}; a stratified train/test "
-                "split needs at least two per class: add rows, merge the class into another, or drop it"
-            )
-    else:
-        values = regression_target(joined[target], main_source)
-        features[target] = values
-        strata = regression_strata(values, split_params["test_size"])
+    features[target], classes, strata = encode_target(joined[target], task, main_source, split_params["test_size"])
     train, test = train_test_split(
         features,
         test_size=split_params["test_size"],
         random_state=split_params["seed"],
         stratify=strata,
     )
-    schema = {
+    schema = dataset_schema(task, task_reason, target, classes, numeric, categorical)
+    schema["categories"] = {column: list(features[column].cat.categories) for column in categorical}
+    profile = {
+        "task": task,
+        "rows": {"total": len(features), "train": len(train), "test": len(test)},
+        **target_profile(task, features[target].to_numpy(), classes, train[target].to_numpy()),
+        "missing_share": {column: round(float(features[column].isna().mean()), 4) for column in numeric + categorical},
+        "lookup_coverage": {source: round(share, 4) for source, share in coverage.items()},
+    }
+    return train, test, schema, profile
+
+
+# --- The target: shared by both engines (compute.engine), so each decides and splits alike ----
+def check_task(table: pd.DataFrame, data_params: dict) -> tuple[str, str]:
+    """(task, why) for the table's target column (task.py), its values checked for that task.
+
+    The dask engine calls it on the target column gathered from every partition, so its errors
+    and row numbers are the local engine's.
+    """
+    target, source = data_params["target"], table.attrs["source"]
+    check_target_column(table, target)
+    task, task_reason = decide_task(table[target], requested_task(data_params), source)
+    if task == "classification":
+        check_target(table, target)
+    else:
+        regression_target(table[target], source)
+    return task, task_reason
+
+
+def encode_target(column: pd.Series, task: str, source: str, test_size: float):
+    """(values as the splits store them, classes, strata for the split) of a checked target column.
+
+    Classification: int32 class codes, the classes in code order, stratified by class.
+    Regression: float64 values, no classes (None), stratified by quantile bins (task.py).
+    """
+    if task == "classification":
+        labels = normalised_labels(column).astype("category")
+        check_rare_classes(labels, source, column.name)
+        codes = labels.cat.codes.to_numpy().astype(np.int32)
+        return codes, list(labels.cat.categories), codes
+    values = regression_target(column, source)
+    return values, None, regression_strata(values, test_size)
+
+
+def dataset_schema(task: str, task_reason: str, target: str, classes, numeric: list, categorical: list) -> dict:
+    """schema.json less its categories (each engine collects those its own way)."""
+    return {
         "task": task,
         "task_reason": task_reason,
         "target": target,
         **({"classes": classes} if task == "classification" else {}),
         "features": numeric + categorical,
         "numeric": numeric,
-        "categories": {column: list(features[column].cat.categories) for column in categorical},
     }
+
+
+def target_profile(task: str, values: np.ndarray, classes, train_values: np.ndarray) -> dict:
+    """The data profile's part about the target: class balance over all rows, or the training
+    split's target summary (what the regression sanity checks measure against)."""
     if task == "classification":
-        target_profile = {
+        counts = np.bincount(values, minlength=len(classes))
+        return {
             "class_balance": {
-                str(name): round(float(share), 4)
-                for name, share in labels.value_counts(normalize=True).sort_index().items()
+                str(name): round(float(count / len(values)), 4) for name, count in zip(classes, counts, strict=True)
             }
         }
-    else:
-        target_profile = {"target_summary": target_summary(train[target].to_numpy())}
-    profile = {
-        "task": task,
-        "rows": {"total": len(features), "train": len(train), "test": len(test)},
-        **target_profile,
-        "missing_share": {column: round(float(features[column].isna().mean()), 4) for column in numeric + categorical},
-        "lookup_coverage": {source: round(share, 4) for source, share in coverage.items()},
-    }
-    return train, test, schema, profile
+    return {"target_summary": target_summary(train_values)}
 
 
 def target_summary(values: np.ndarray) -> dict:
@@ -304,19 +359,25 @@ def main() -> None:
     drift_settings = drift_params(params)  # checked before the slow part
     raw_dir = Path(data_params["raw_dir"])
     reading = reading_params(data_params)
-    main_table = read_table(raw_dir / data_params["main_table"], reading)
     lookups = [
         (read_table(raw_dir / lookup["table"], reading), lookup["key"]) for lookup in data_params.get("lookups") or []
     ]
-    train, test, schema, profile = build_dataset(main_table, lookups, data_params, params["preprocess"])
-
-    with atomic_path(PROCESSED_DIR, directory=True) as folder:
-        encode_for_disk(train).to_parquet(folder / "train.parquet", index=False)
-        encode_for_disk(test).to_parquet(folder / "test.parquet", index=False)
+    with engine(params) as client, atomic_path(PROCESSED_DIR, directory=True) as folder:
+        if client is None:
+            main_table = read_table(raw_dir / data_params["main_table"], reading)
+            train, test, schema, profile = build_dataset(main_table, lookups, data_params, params["preprocess"])
+            encode_for_disk(train).to_parquet(folder / "train.parquet", index=False)
+            encode_for_disk(test).to_parquet(folder / "test.parquet", index=False)
+            categorical = [column for column in schema["features"] if column not in schema["numeric"]]
+            distributions = feature_distributions(train, schema["numeric"], categorical, drift_settings)
+        else:  # compute.engine: dask: train.parquet and test.parquet are folders of parts
+            main_path = raw_dir / data_params["main_table"]
+            schema, profile = dask_engine.build_dataset(
+                client, main_path, lookups, data_params, params["preprocess"], folder, reading
+            )
+            distributions = dask_engine.feature_distributions(folder / "train.parquet", schema, drift_settings)
         write_json(folder / "schema.json", schema)
     write_json(DATA_PROFILE_FILE, profile)
-    categorical = [column for column in schema["features"] if column not in schema["numeric"]]
-    distributions = feature_distributions(train, schema["numeric"], categorical, drift_settings)
     write_json(FEATURE_DISTRIBUTIONS_FILE, distributions)
     print(f"preprocess: task {schema['task']} ({schema['task_reason']})")
     target = f"classes {schema['classes']}" if schema["task"] == "classification" else f"target {schema['target']!r}"

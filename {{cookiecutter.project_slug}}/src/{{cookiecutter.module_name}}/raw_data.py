@@ -27,14 +27,7 @@ def reading_params(data_params: dict) -> dict:
 
 def read_table(path: Path, reading: dict = DEFAULT_READING) -> pd.DataFrame:
     """One CSV file, or every *.csv in a folder concatenated in name order (shards)."""
-    if path.is_dir():
-        shards = sorted(path.glob("*.csv"))
-        if not shards:
-            raise PipelineError(f"{path}: folder has no .csv shards")
-    elif path.exists():
-        shards = [path]
-    else:
-        raise PipelineError(f"{path}: file not found (check data.raw_dir and the table names in params.yaml)")
+    shards = shard_paths(path)
     frames = [_read_csv(shard, reading) for shard in shards]
     for shard, frame in zip(shards[1:], frames[1:], strict=True):
         if list(frame.columns) != list(frames[0].columns):
@@ -47,13 +40,31 @@ def read_table(path: Path, reading: dict = DEFAULT_READING) -> pd.DataFrame:
     return table
 
 
+def shard_paths(path: Path) -> list[Path]:
+    """The CSV files of a table: the file itself, or a folder's *.csv shards in name order."""
+    if path.is_dir():
+        shards = sorted(path.glob("*.csv"))
+        if not shards:
+            raise PipelineError(f"{path}: folder has no .csv shards")
+        return shards
+    if path.exists():
+        return [path]
+    raise PipelineError(f"{path}: file not found (check data.raw_dir and the table names in params.yaml)")
+
+
 def _read_csv(path: Path, reading: dict) -> pd.DataFrame:
     if path.stat().st_size == 0:
         raise PipelineError(f"{path}: file is empty")
     _check_header(path, reading["encoding"])
+    return parse_csv(path, path, reading)
+
+
+def parse_csv(source, path: Path, reading: dict) -> pd.DataFrame:
+    """Parse CSV text from `source` (a path, or a file object holding part of `path` after its
+    header line) with the checks every table gets; errors name `path`."""
     try:
         frame = pd.read_csv(
-            path,
+            source,
             engine="pyarrow",
             dtype_backend="pyarrow",
             encoding=reading["encoding"],

@@ -20,9 +20,9 @@ import math
 
 import numpy as np
 from joblib import parallel_backend
-from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
+from sklearn.model_selection import cross_val_score
 
-from . import regression
+from . import dask_engine, regression
 from .common import (
     DATA_PROFILE_FILE,
     MODEL_FILE,
@@ -37,8 +37,8 @@ from .common import (
     run,
     write_json,
 )
-from .compute import usable_cpus
-from .models import is_xgboost, load_model, model_input, unfitted_like
+from .compute import engine, usable_cpus
+from .models import cross_validation_plan, is_xgboost, load_model, model_input, predictions, unfitted_like
 
 
 def required_test_rows(total_rows: int, classes: int, sanity: dict) -> int:
@@ -178,12 +178,7 @@ def cross_validate(
     if "n_jobs" in model.get_params():
         model.set_params(n_jobs=1 if is_xgboost(model) else usable_cpus())
     folds_at_once = workers if is_xgboost(model) else 1
-    if task == "regression":
-        scoring = "r2"
-        folds = KFold(n_splits=sanity["cv_folds"], shuffle=True, random_state=train_params["seed"])
-    else:
-        scoring = "roc_auc" if len(np.unique(labels)) == 2 else "roc_auc_ovr"
-        folds = StratifiedKFold(n_splits=sanity["cv_folds"], shuffle=True, random_state=train_params["seed"])
+    scoring, folds = cross_validation_plan(labels, task, sanity, train_params["seed"])
     with parallel_backend("threading", n_jobs=folds_at_once):
         return cross_val_score(
             model, model_input(features, model), labels, cv=folds, scoring=scoring, n_jobs=folds_at_once
@@ -194,33 +189,34 @@ def main() -> None:
     params = load_params()
     sanity, train_params = params["sanity"], params["train"]
     schema = read_json(SCHEMA_FILE)
-    train_features, train_labels = load_split(TRAIN_FILE, schema)
-    test_features, test_labels = load_split(TEST_FILE, schema)
     model = load_model(MODEL_FILE)
-    if schema.get("task") == "regression":
-        predicted = model.predict(model_input(test_features, model)).astype(np.float64)
+    task = schema.get("task", "classification")
+    with engine(params) as client:
+        if client is None:
+            train_features, train_labels = load_split(TRAIN_FILE, schema)
+            test_features, test_labels = load_split(TEST_FILE, schema)
+            predicted = predictions(model, test_features)
+            fold_scores = cross_validate(model, train_features, train_labels, train_params, sanity, task)
+        else:  # compute.engine: dask
+            train_labels = dask_engine.labels_of(TRAIN_FILE, schema)
+            test_labels, predicted = dask_engine.predict(client, model, TEST_FILE, schema)
+            fold_scores = dask_engine.cross_validate(client, model, TRAIN_FILE, schema, train_params, sanity)
+
+    noise = fold_noise(len(train_labels), sanity)
+    if task == "regression":
         settings = sanity["regression"]
         target = read_json(DATA_PROFILE_FILE)["target_summary"]
         checks = [
             test_rows_check(len(train_labels), len(test_labels), 0, sanity),
             *regression.prediction_checks(test_labels, predicted, target, settings),
-            cv_fold_check(
-                cross_validate(model, train_features, train_labels, train_params, sanity, "regression"),
-                settings["cv_max_fold_deviation"],
-                fold_noise(len(train_labels), sanity),
-            ),
+            cv_fold_check(fold_scores, settings["cv_max_fold_deviation"], noise),
         ]
     else:
-        probabilities = model.predict_proba(model_input(test_features, model))
         checks = [
             *data_checks(train_labels, test_labels, schema["classes"], sanity),
-            *probability_checks(probabilities, sanity),
-            *class_share_checks(test_labels, probabilities, schema["classes"], sanity),
-            cv_fold_check(
-                cross_validate(model, train_features, train_labels, train_params, sanity),
-                sanity["cv_max_fold_deviation"],
-                fold_noise(len(train_labels), sanity),
-            ),
+            *probability_checks(predicted, sanity),
+            *class_share_checks(test_labels, predicted, schema["classes"], sanity),
+            cv_fold_check(fold_scores, sanity["cv_max_fold_deviation"], noise),
         ]
     passed = all(item["passed"] for item in checks)
     write_json(SANITY_FILE, {"passed": passed, "checks": checks})

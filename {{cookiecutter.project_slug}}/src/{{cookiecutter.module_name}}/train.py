@@ -13,6 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import joblib
 
+from . import dask_engine
 from .common import (
     MODEL_FILE,
     SCHEMA_FILE,
@@ -27,6 +28,7 @@ from .common import (
     run,
     write_json,
 )
+from .compute import compute_settings, engine
 from .models import build_model, fit_model, stops_early
 from .training_curves import write_curves
 
@@ -60,13 +62,20 @@ def training_device(model) -> str:
 
 
 def main() -> None:
-    train_params = load_params()["train"]
+    params = load_params()
+    train_params = params["train"]
     schema = read_json(SCHEMA_FILE)
-    features, labels = load_split(TRAIN_FILE, schema)
-
-    started = time.perf_counter()
-    model = fit(features, labels, train_params, schema.get("task", "classification"))
-    seconds = time.perf_counter() - started
+    task = schema.get("task", "classification")
+    with engine(params) as client:
+        if client is None:
+            features, labels = load_split(TRAIN_FILE, schema)
+            started = time.perf_counter()
+            model = fit(features, labels, train_params, task)
+            rows = len(features)
+        else:  # compute.engine: dask
+            started = time.perf_counter()
+            model, rows = dask_engine.fit(client, TRAIN_FILE, schema, train_params)
+        seconds = time.perf_counter() - started
 
     with atomic_path(MODEL_FILE) as temporary:
         joblib.dump(model, temporary)
@@ -76,8 +85,9 @@ def main() -> None:
         TRAIN_INFO_FILE,
         {
             "model": train_params["model"],
-            "task": schema.get("task", "classification"),
-            "rows": len(features),
+            "engine": compute_settings(params)["engine"],
+            "task": task,
+            "rows": rows,
             "train_seconds": round(seconds, 2),
             "trees_used": trees_used(model),
             "device": device,
@@ -88,8 +98,7 @@ def main() -> None:
     )
     trees = trees_used(model)
     stopped = f", early stopping kept {trees} trees" if trees else ""
-    task = schema.get("task", "classification")
-    print(f"train: {train_params['model']} {task} on {len(features)} rows in {seconds:.1f}s ({device}{stopped})")
+    print(f"train: {train_params['model']} {task} on {rows} rows in {seconds:.1f}s ({device}{stopped})")
     print(f"train: curves in {TRAINING_CURVES_DIR}: {curves}")
 
 
