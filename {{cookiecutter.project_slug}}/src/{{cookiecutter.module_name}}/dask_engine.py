@@ -222,9 +222,12 @@ def predict(client, model, split_file: Path, schema: dict) -> tuple[np.ndarray, 
     probabilities (a column per class) for a classifier, values (one column) for a regressor."""
     features, labels = read_split(split_file, schema)
     columns = len(schema["classes"]) if is_classifier(model) else 1
+    # xgboost's probabilities are float32, as the local engine passes them on: widened to float64
+    # their rows would miss summing to 1 by float64's standards, and scikit-learn's metrics warn.
+    dtype = "f4" if is_classifier(model) else "f8"
     model_future = client.scatter(model, broadcast=True)
     predicted = features.map_partitions(
-        _predict_partition, model_future, columns, meta={str(index): "f8" for index in range(columns)}
+        _predict_partition, model_future, columns, dtype, meta={str(index): dtype for index in range(columns)}
     )
     import dask
 
@@ -233,10 +236,10 @@ def predict(client, model, split_file: Path, schema: dict) -> tuple[np.ndarray, 
     return labels.to_numpy(), predicted if is_classifier(model) else predicted[:, 0]
 
 
-def _predict_partition(partition: pd.DataFrame, model, columns: int) -> pd.DataFrame:
+def _predict_partition(partition: pd.DataFrame, model, columns: int, dtype: str) -> pd.DataFrame:
     if partition.empty:
-        return pd.DataFrame({str(index): pd.Series(dtype="f8") for index in range(columns)})
-    predicted = np.asarray(predictions(model, partition), dtype=np.float64).reshape(len(partition), columns)
+        return pd.DataFrame({str(index): pd.Series(dtype=dtype) for index in range(columns)})
+    predicted = np.asarray(predictions(model, partition), dtype=dtype).reshape(len(partition), columns)
     return pd.DataFrame(predicted, index=partition.index, columns=[str(i) for i in range(columns)])
 
 
