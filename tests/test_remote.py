@@ -95,7 +95,8 @@ def pushed_objects(project: Path) -> set[str]:
     }
     lock = yaml.safe_load((project / "dvc.lock").read_text())["stages"]
     local_only = {out["md5"] for stage in lock.values() for out in stage.get("outs", []) if out["path"] in uncached}
-    assert len(local_only) == len(uncached) == 4  # metrics.json, data_profile.json, reports/plots/, confusion matrix
+    # metrics.json, data_profile.json, feature_distributions.json, reports/plots/, reports/training/, confusion matrix
+    assert len(local_only) == len(uncached) == 6
     for listing in [md5 for md5 in local_only if md5.endswith(".dir")]:  # a folder: its files stay local too
         manifest = project / ".dvc/cache/files/md5" / listing[:2] / listing[2:]
         local_only |= {entry["md5"] for entry in json.loads(manifest.read_text())}

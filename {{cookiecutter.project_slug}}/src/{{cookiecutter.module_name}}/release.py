@@ -103,9 +103,18 @@ def latest_version(name: str) -> str | None:
     return latest.version if latest is not None else None
 
 
+def fetch_versions() -> None:
+    """Origin's tags, before a release or promotion that will be pushed there: a CI checkout may
+    hold none of them (a shallow clone, a runner that fetches branches only), and the next version
+    number, the "already released" check and the stages must count the versions origin has."""
+    git("fetch", "--quiet", "origin", "+refs/tags/*:refs/tags/*")
+
+
 def register(bump: str, push: bool, skip_unpinned: bool = False) -> None:
     name = model_artifact()
     check_committed()
+    if push:
+        fetch_versions()
     if not pinned_by_dvc_lock():
         problem = "this commit's dvc.lock does not pin the pipeline's outputs (dvc status shows changes)"
         if skip_unpinned:  # CI on main, where the author did not commit a reproduced dvc.lock
@@ -138,6 +147,8 @@ def register(bump: str, push: bool, skip_unpinned: bool = False) -> None:
 
 def promote(stage: str, version: str | None, push: bool) -> None:
     name = model_artifact()
+    if push:
+        fetch_versions()
     if version is None:
         version = latest_version(name)
         if version is None:
