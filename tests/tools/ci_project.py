@@ -45,6 +45,10 @@ class PublishedProject:
         git("checkout", "--quiet", "main")
         git("checkout", "--quiet", "-b", name)
         change(self.work)
+        # --renormalize re-reads every tracked file: DVC's autostage rewrites the index after a
+        # change made in the same second as the checkout with the file's new stat and old hash, and
+        # git then sees an edit of the same size (200 -> 120) as no change.
+        git("add", "--renormalize", ".")
         git("commit", "--quiet", "--all", "--message", message)
         git("push", "--quiet", "origin", name)
         git("checkout", "--quiet", "main")
@@ -54,6 +58,10 @@ class PublishedProject:
         git = lambda *args: run(["git", *args], cwd=self.work, env=GIT_IDENTITY)  # noqa: E731
         git("checkout", "--quiet", name)
         change(self.work)
+        # --renormalize re-reads every tracked file: DVC's autostage rewrites the index after a
+        # change made in the same second as the checkout with the file's new stat and old hash, and
+        # git then sees an edit of the same size (200 -> 120) as no change.
+        git("add", "--renormalize", ".")
         git("commit", "--quiet", "--all", "--message", message)
         git("push", "--quiet", "origin", name)
         git("checkout", "--quiet", "main")

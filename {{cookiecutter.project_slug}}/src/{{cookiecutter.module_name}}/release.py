@@ -15,6 +15,7 @@ main without a reproduced dvc.lock is trained by CI but not released, with a not
 """
 
 import argparse
+import json
 import re
 import subprocess
 import sys
@@ -63,11 +64,18 @@ def check_committed() -> None:
         )
 
 
-def pinned_by_dvc_lock() -> bool:
-    """Whether the workspace's pipeline is the one dvc.lock records (dvc status finds no change), so
-    that `dvc artifacts get` at this commit fetches the very model the gate checked."""
+def unpinned_stages() -> list[str]:
+    """The stages whose workspace differs from what dvc.lock records (`dvc status`); none means
+    `dvc artifacts get` at this commit fetches the very model the gate checked."""
     dvc = Path(sys.executable).with_name("dvc")
-    return subprocess.run([str(dvc), "status", "--quiet"], capture_output=True, check=False).returncode == 0
+    status = subprocess.run([str(dvc), "status", "--json"], capture_output=True, text=True, check=False)
+    try:
+        changed = json.loads(status.stdout or "null")
+    except json.JSONDecodeError:
+        changed = None
+    if status.returncode != 0 or not isinstance(changed, dict):
+        raise PipelineError(f"dvc status failed: {status.stderr.strip() or status.stdout.strip()}")
+    return sorted(changed)
 
 
 def version_at_head(name: str) -> str | None:
@@ -115,8 +123,9 @@ def register(bump: str, push: bool, skip_unpinned: bool = False) -> None:
     check_committed()
     if push:
         fetch_versions()
-    if not pinned_by_dvc_lock():
-        problem = "this commit's dvc.lock does not pin the pipeline's outputs (dvc status shows changes)"
+    unpinned = unpinned_stages()
+    if unpinned:
+        problem = f"this commit's dvc.lock does not pin the pipeline's outputs (dvc status: {', '.join(unpinned)} changed)"
         if skip_unpinned:  # CI on main, where the author did not commit a reproduced dvc.lock
             print(f"release: not released: {problem}. To release, run make repro and commit dvc.lock")
             return
