@@ -125,7 +125,8 @@ def register(bump: str, push: bool, skip_unpinned: bool = False) -> None:
         fetch_versions()
     unpinned = unpinned_stages()
     if unpinned:
-        problem = f"this commit's dvc.lock does not pin the pipeline's outputs (dvc status: {', '.join(unpinned)} changed)"
+        changed = ", ".join(unpinned)
+        problem = f"this commit's dvc.lock does not pin the pipeline's outputs (dvc status: {changed} changed)"
         if skip_unpinned:  # CI on main, where the author did not commit a reproduced dvc.lock
             print(f"release: not released: {problem}. To release, run make repro and commit dvc.lock")
             return
