@@ -352,7 +352,14 @@ def read_part(part: tuple[Path, int, int | None], reading: dict) -> pd.DataFrame
 def clean_part(number: int, part, source: str, columns: list[str] | None, lookups: list, settings: dict):
     """Partition `number` of the main table read, checked, with numbers as float32, categoricals
     cleaned (as text, so every partition agrees) and the lookups joined; and its coverage counts."""
-    from .preprocess import check_target_column, join_lookup, to_category, to_numeric, with_categories
+    from .preprocess import (
+        check_columns_joined,
+        check_target_column,
+        join_lookup,
+        to_category,
+        to_numeric,
+        with_categories,
+    )
 
     try:
         frame = read_part(part, settings["reading"])
@@ -369,10 +376,7 @@ def clean_part(number: int, part, source: str, columns: list[str] | None, lookup
         for lookup, key in lookups:
             joined, coverage = join_lookup(joined, lookup, key, source, allow_no_match=True)
             matched[lookup.attrs["source"]] = coverage * len(joined)
-        for column in numeric + categorical:
-            if column not in joined.columns:
-                tables = ", ".join([source, *matched])
-                raise PipelineError(f"column {column!r} (params.yaml: data) is in none of the tables: {tables}")
+        check_columns_joined(joined, numeric + categorical, [source, *matched])
         cleaned = joined[numeric].copy()
         for column in categorical:
             cleaned[column] = to_category(joined[column]).astype("string[pyarrow]")

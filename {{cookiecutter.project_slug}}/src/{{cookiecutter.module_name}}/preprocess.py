@@ -189,6 +189,13 @@ def with_categories(table: pd.DataFrame, columns: list[str], keep: set[str]) -> 
     return converted
 
 
+def check_columns_joined(joined: pd.DataFrame, columns: list[str], tables: list[str]) -> None:
+    """Every feature column params.yaml names came from one of the joined tables."""
+    for column in columns:
+        if column not in joined.columns:
+            raise PipelineError(f"column {column!r} (params.yaml: data) is in none of the tables: {', '.join(tables)}")
+
+
 def join_lookup(
     main: pd.DataFrame, lookup: pd.DataFrame, key: str, main_source: str, allow_no_match: bool = False
 ) -> tuple[pd.DataFrame, float]:
@@ -252,10 +259,7 @@ def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], d
         lookup = with_categories(to_numeric(lookup, numeric), categorical, keys)
         joined, coverage[lookup.attrs["source"]] = join_lookup(joined, lookup, key, main_source)
 
-    for column in numeric + categorical:
-        if column not in joined.columns:
-            tables = ", ".join([main_source, *coverage])
-            raise PipelineError(f"column {column!r} (params.yaml: data) is in none of the tables: {tables}")
+    check_columns_joined(joined, numeric + categorical, [main_source, *coverage])
     features = joined[numeric].copy()
     for column in categorical:
         features[column] = to_category(joined[column])
