@@ -13,6 +13,7 @@ the song's popularity, so a good model clearly beats chance. Same seed, same row
 """
 
 import argparse
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -104,20 +105,37 @@ def make_interactions(rows: int, members: pd.DataFrame, songs: pd.DataFrame, rng
     )
 
 
-def generate(rows: int, seed: int) -> dict[str, pd.DataFrame]:
-    """The three tables for `rows` interactions; sizes keep KKBox's proportions."""
+# Interactions are made and written this many rows at a time, so that any size fits in memory
+# (74 M rows: ten times KKBox). Up to this size the rows are those of one piece, as before.
+CHUNK_ROWS = 8_000_000
+
+
+def generate(rows: int, seed: int) -> Iterator[tuple[str, pd.DataFrame]]:
+    """The three tables for `rows` interactions, as (file name, rows) pieces in writing order;
+    the interactions in pieces of at most CHUNK_ROWS rows. Sizes keep KKBox's proportions."""
     rng = np.random.default_rng(seed)
     members = make_members(max(rows // 250, 50), rng)
     songs = make_songs(max(rows // 20, 200), rng)
-    interactions = make_interactions(rows, members, songs, rng)
-    return {"interactions.csv": interactions, "members.csv": members, "songs.csv": songs}
+    yield "members.csv", members
+    yield "songs.csv", songs
+    for start in range(0, rows, CHUNK_ROWS):
+        yield "interactions.csv", make_interactions(min(CHUNK_ROWS, rows - start), members, songs, rng)
 
 
-def write(tables: dict[str, pd.DataFrame], out: Path) -> None:
-    """Write all tables into `out` at once: an interrupted run leaves the old folder intact."""
+def write(pieces: Iterable[tuple[str, pd.DataFrame]], out: Path) -> None:
+    """Write the pieces into `out`, those of one file name one after another into that file, all
+    at once: an interrupted run leaves the old folder intact."""
+    writers: dict[str, pacsv.CSVWriter] = {}
     with atomic_path(out, directory=True) as folder:
-        for name, table in tables.items():
-            pacsv.write_csv(pa.Table.from_pandas(table, preserve_index=False), folder / name)
+        try:
+            for name, rows in pieces:
+                table = pa.Table.from_pandas(rows, preserve_index=False)
+                if name not in writers:
+                    writers[name] = pacsv.CSVWriter(folder / name, table.schema)
+                writers[name].write_table(table)
+        finally:
+            for writer in writers.values():
+                writer.close()
 
 
 def positive_int(text: str) -> int:
