@@ -9,10 +9,14 @@ Used when preprocess decided the task is regression (params.yaml data.task; see 
 Classification's equivalents stay in evaluate.py and sanity_check.py.
 """
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure  # no pyplot: files only, no display or GUI backend
 from sklearn import metrics
+
+if TYPE_CHECKING:  # matplotlib is imported where a figure is drawn: sanity-check draws none
+    from matplotlib.figure import Figure
 
 from .common import atomic_path, check
 
@@ -40,7 +44,7 @@ def plot_points(actual: np.ndarray, predicted: np.ndarray, points: int) -> tuple
     return versus, residuals
 
 
-def draw(figure: Figure, actual: np.ndarray, predicted: np.ndarray, label: str = "test split") -> None:
+def draw(figure: "Figure", actual: np.ndarray, predicted: np.ndarray, label: str = "test split") -> None:
     """Predicted against actual (left) and residuals against predicted (right) on `figure`."""
     left, right = figure.subplots(1, 2)
     low, high = float(min(actual.min(), predicted.min())), float(max(actual.max(), predicted.max()))
@@ -59,6 +63,8 @@ def draw(figure: Figure, actual: np.ndarray, predicted: np.ndarray, label: str =
 
 
 def save_figure(actual: np.ndarray, predicted: np.ndarray, path) -> None:
+    from matplotlib.figure import Figure  # no pyplot: files only, no display or GUI backend
+
     figure = Figure(figsize=(9, 4))
     draw(figure, actual, predicted)
     with atomic_path(path) as temporary:
@@ -67,6 +73,8 @@ def save_figure(actual: np.ndarray, predicted: np.ndarray, path) -> None:
 
 def save_note(text: str, path) -> None:
     """A small image that says `text`: what a classification-only image holds for a regression target."""
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(4.5, 1.2))
     figure.text(0.5, 0.5, text, ha="center", va="center", fontsize=9)
     with atomic_path(path) as temporary:
