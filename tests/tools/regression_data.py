@@ -62,6 +62,7 @@ def use_in(project: Path, gate_metric: str = "rmse", **data: object) -> None:
         "lookups": [],
         "numeric_columns": ["bill_length_mm", "flipper_length_mm"],
         "categorical_columns": ["species", "island", "sex"],
+        "count_columns": [],
         **data,
     }
     params["gate"]["metric"] = gate_metric

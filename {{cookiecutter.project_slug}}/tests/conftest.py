@@ -59,7 +59,7 @@ def dataset(tables):
     from {{ cookiecutter.module_name }}.preprocess import build_dataset
 
     main, lookups = tables
-    return build_dataset(main, lookups, DATA_PARAMS, SPLIT_PARAMS)
+    return build_dataset(main, lookups, DATA_PARAMS, SPLIT_PARAMS)[:4]
 
 
 def split_xy(split: pd.DataFrame, schema: dict) -> tuple[pd.DataFrame, np.ndarray]:

@@ -34,7 +34,7 @@ def test_split_is_deterministic(tables):
 def test_multiclass_string_target(tables):
     main, lookups = tables
     main["target"] = main["source_type"].map({"library": "replay", "radio": "skip", "search": "later"})
-    _, _, schema, profile = build_dataset(main, lookups, DATA_PARAMS, SPLIT_PARAMS)
+    _, _, schema, profile, _ = build_dataset(main, lookups, DATA_PARAMS, SPLIT_PARAMS)
     assert schema["classes"] == ["later", "replay", "skip"]
     assert sum(profile["class_balance"].values()) == pytest.approx(1.0, abs=1e-3)
 
@@ -136,7 +136,7 @@ def from_files(tables, tmp_path, members_csv: bytes | None = None, main_csv: byt
     settings = reading_params(reading)
     read = {name: read_table(tmp_path / name, settings) for name in files}
     lookups = [(read["members.csv"], member_key), (read["songs.csv"], song_key)]
-    return build_dataset(read["interactions.csv"], lookups, DATA_PARAMS, SPLIT_PARAMS)
+    return build_dataset(read["interactions.csv"], lookups, DATA_PARAMS, SPLIT_PARAMS)[:4]
 
 
 def members_with_age(tables, row: int, age: str) -> bytes:
@@ -211,7 +211,7 @@ def test_non_finite_numbers_read_as_missing_in_a_column_without_gaps(tables, tmp
     songs.loc[4, "song_length"] = "inf"
     songs.to_csv(tmp_path / "songs-with-inf.csv", index=False)
     read = read_table(tmp_path / "songs-with-inf.csv", reading_params({"non_finite": "missing"}))
-    train, test, _, _ = build_dataset(main, [members, (read, key)], DATA_PARAMS, SPLIT_PARAMS)
+    train, test, _, _, _ = build_dataset(main, [members, (read, key)], DATA_PARAMS, SPLIT_PARAMS)
     assert pd.concat([train["song_length"], test["song_length"]]).isna().any()
 
 

@@ -64,3 +64,20 @@ def test_cross_validation_refits_as_many_trees_as_early_stopping_kept(dataset):
     fresh = unfitted_like(trained, STOPPING)
     assert fresh.get_params()["n_estimators"] == trained.best_iteration + 1
     assert fresh.get_params()["early_stopping_rounds"] is None  # refits on other rows with no validation slice
+
+
+def test_xgboost_gets_codes_by_default_and_splits_on_categories_when_asked(dataset):
+    train, test, schema, _ = dataset
+    features, labels = split_xy(train, schema)
+    codes = model_input(features, MODELS["xgboost"]({}, 0))
+    assert codes["genre"].dtype == "float32"
+    assert codes["genre"].isna().sum() == features["genre"].isna().sum() > 0  # missing stays missing
+    default = fit(features, labels, {"model": "xgboost", "seed": 0, "xgboost": SMALL["xgboost"]})
+    native = fit(
+        features, labels, {"model": "xgboost", "seed": 0, "xgboost": SMALL["xgboost"] | {"enable_categorical": True}}
+    )
+    genre = schema["features"].index("genre")
+    assert default.get_booster().feature_types[genre] == "float"
+    assert native.get_booster().feature_types[genre] == "c"
+    test_features, test_labels = split_xy(test, schema)
+    assert (native.predict_proba(model_input(test_features, native)).argmax(axis=1) == test_labels).mean() > 0.8

@@ -82,15 +82,15 @@ def feature_distributions(train_file: Path, schema: dict, params: dict) -> dict:
     import dask
 
     from .drift import categorical_summary, numeric_summary, quantile_levels
+    from .preprocess import drift_columns
 
     features, _ = read_split(train_file, schema)
-    numeric = schema["numeric"]
-    categorical = [column for column in schema["features"] if column not in numeric]
+    numeric, categorical = drift_columns(schema)
     levels = quantile_levels(params)
     numbers = {column: features[column].astype("float64") for column in numeric}
     (rows, missing, quantiles, counts) = dask.compute(
         features.map_partitions(len).sum(),
-        {column: features[column].isna().mean() for column in schema["features"]},
+        {column: features[column].isna().mean() for column in numeric + categorical},
         {column: values.dropna().quantile(levels) for column, values in numbers.items()},
         {column: features[column].value_counts() for column in categorical},
     )
@@ -148,6 +148,7 @@ def fit(client, train_file: Path, schema: dict, train_params: dict):
     model = dxgb.DaskXGBRegressor(**arguments) if task == "regression" else dxgb.DaskXGBClassifier(**arguments)
     model.client = client
     features, labels = read_split(train_file, schema)
+    features = features.map_partitions(model_input, template)  # categories or codes, as the local engine
     starts = offsets(features)
     workers = len(client.scheduler_info(n_workers=-1)["workers"])
     try:
@@ -164,9 +165,9 @@ def fit(client, train_file: Path, schema: dict, train_params: dict):
 
 
 def _fit(model, features, labels, starts: np.ndarray, train_params: dict, early_stopping: bool) -> None:
-    # The training rows first, then the validation slice: the eval_set order models.fit_model uses,
-    # so training_curves.py finds the same per-round losses (the training rows are passed as the
-    # same objects, which xgboost recognises and does not build twice).
+    # The training rows first (without early stopping all of them, as the same objects, which
+    # xgboost recognises and does not build twice; with it a sample), then the validation slice:
+    # the eval_set order models.fit_model uses, so training_curves.py finds the same losses.
     if not early_stopping:
         with _quiet_xgboost():
             model.fit(features, labels, eval_set=[(features, labels)], verbose=False)
@@ -174,7 +175,7 @@ def _fit(model, features, labels, starts: np.ndarray, train_params: dict, early_
         from sklearn.model_selection import train_test_split
 
         all_labels = labels.compute().to_numpy()
-        _, valid_rows = train_test_split(
+        fit_rows, valid_rows = train_test_split(
             np.arange(len(all_labels)),
             test_size=train_params["validation_share"],
             random_state=train_params["seed"],
@@ -182,12 +183,17 @@ def _fit(model, features, labels, starts: np.ndarray, train_params: dict, early_
         )
         valid = np.zeros(len(all_labels), dtype=bool)
         valid[valid_rows] = True
+        watched = np.zeros(len(all_labels), dtype=bool)  # models.fit_model's sample of the training rows
+        watched[fit_rows[: len(valid_rows)]] = True
         fit_x, fit_y = select_rows(features, ~valid, starts), select_rows(labels, ~valid, starts)
         with _quiet_xgboost():
             model.fit(
                 fit_x,
                 fit_y,
-                eval_set=[(fit_x, fit_y), (select_rows(features, valid, starts), select_rows(labels, valid, starts))],
+                eval_set=[
+                    (select_rows(features, watched, starts), select_rows(labels, watched, starts)),
+                    (select_rows(features, valid, starts), select_rows(labels, valid, starts)),
+                ],
                 verbose=False,
             )
 
@@ -294,6 +300,7 @@ def _fold_score(model, features, labels, fit_rows, score_rows, scorer) -> float:
 # file (cut at line ends). Each is read, checked and joined on a worker by preprocess.py's and
 # raw_data.py's own functions, so the errors are the local engine's, row numbers included.
 BLOCK_BYTES = 128 * 1024 * 1024
+KEY_PREFIX = "__count_key__"  # the count columns' values, kept in written parts until finish_part
 
 
 class PartitionError(PipelineError):
@@ -352,6 +359,7 @@ def read_part(part: tuple[Path, int, int | None], reading: dict) -> pd.DataFrame
 def clean_part(number: int, part, source: str, columns: list[str] | None, lookups: list, settings: dict):
     """Partition `number` of the main table read, checked, with numbers as float32, categoricals
     cleaned (as text, so every partition agrees) and the lookups joined; and its coverage counts."""
+    from .count_features import as_keys
     from .preprocess import (
         check_columns_joined,
         check_target_column,
@@ -377,9 +385,12 @@ def clean_part(number: int, part, source: str, columns: list[str] | None, lookup
             joined, coverage = join_lookup(joined, lookup, key, source, allow_no_match=True)
             matched[lookup.attrs["source"]] = coverage * len(joined)
         check_columns_joined(joined, numeric + categorical, [source, *matched])
+        check_columns_joined(joined, settings["counted"], [source, *matched], "data.count_columns")
         cleaned = joined[numeric].copy()
         for column in categorical:
             cleaned[column] = to_category(joined[column]).astype("string[pyarrow]")
+        for column in settings["counted"]:  # count_features.py: counted once the split is known
+            cleaned[KEY_PREFIX + column] = as_keys(joined[column])
         cleaned[target] = joined[target]  # as read: the task is decided on the whole column
         return cleaned.reset_index(drop=True), matched
     except PartitionError:
@@ -402,15 +413,17 @@ def part_summary(cleaned: tuple, settings: dict) -> dict:
     }
 
 
-def write_part(cleaned: tuple, is_test: np.ndarray, schema: dict, folder: Path, number: int) -> None:
+def write_part(cleaned: tuple, is_test: np.ndarray, schema: dict, folder: Path, number: int) -> dict:
     """Partition `number` encoded as the local engine encodes (categories as int32 codes of the
     schema's categories; the target as preprocess.encode_target stores it: classes as int32 codes,
-    or float64 values), its train and test rows written as parquet."""
+    or float64 values), its train and test rows written as parquet with the values of the count
+    columns, which finish_part replaces by their counts; and the counts of its training rows."""
+    from .count_features import training_counts
     from .preprocess import normalised_labels
     from .task import as_numbers
 
     frame = cleaned[0]
-    encoded = frame[schema["numeric"]].copy()
+    encoded = frame[[column for column in schema["numeric"] if column not in schema["counts"]]].copy()
     for column, categories in schema["categories"].items():
         encoded[column] = pd.Categorical(
             frame[column].to_numpy(dtype=object, na_value=None), categories=categories
@@ -421,10 +434,41 @@ def write_part(cleaned: tuple, is_test: np.ndarray, schema: dict, folder: Path, 
         encoded[target] = pd.Categorical(labels, categories=schema["classes"]).codes.astype(np.int32)
     else:
         encoded[target] = as_numbers(frame[target]).to_numpy()
+    keys = [KEY_PREFIX + column for column in schema["counts"].values()]
+    encoded[keys] = frame[keys]
     for name, rows in (("train", ~is_test), ("test", is_test)):
         encoded[rows].reset_index(drop=True).to_parquet(
             folder / f"{name}.parquet" / f"part.{number:05d}.parquet", index=False
         )
+    counts = training_counts(frame.loc[~is_test, keys])
+    return {key.removeprefix(KEY_PREFIX): values for key, values in counts.items()}
+
+
+def summed_counts(*partials: dict) -> dict:
+    """count_features.add_counts of several partitions' counts, on a worker."""
+    from .count_features import add_counts
+
+    return add_counts({}, list(partials))
+
+
+def finish_part(file: Path, counts: dict, schema: dict) -> None:
+    """A written part with its count columns' values replaced by their count features."""
+    from .count_features import with_count_features
+
+    frame = pd.read_parquet(file)
+    keys = [KEY_PREFIX + column for column in schema["counts"].values()]
+    values = frame[keys].rename(columns=lambda key: key.removeprefix(KEY_PREFIX))
+    with_count_features(frame.drop(columns=keys), values, counts).to_parquet(file, index=False)
+
+
+def tree_reduce(function, items: list, width: int = 8):
+    """`function` applied to groups of at most `width` delayed items, then to the groups' results,
+    until one is left: no single task holds every partition's result at once."""
+    from dask import delayed
+
+    while len(items) > 1:
+        items = [delayed(function)(*items[start : start + width]) for start in range(0, len(items), width)]
+    return items[0] if items else delayed(function)()
 
 
 def build_dataset(
@@ -443,6 +487,7 @@ def build_dataset(
     from dask import delayed
     from sklearn.model_selection import train_test_split
 
+    from .count_features import COUNTS_FILE_NAME, count_columns, write_counts
     from .preprocess import (
         check_task,
         dataset_schema,
@@ -454,7 +499,9 @@ def build_dataset(
     )
 
     numeric, categorical = feature_columns(data_params)
+    counted = count_columns(data_params, numeric + categorical)
     settings = {"reading": reading, "target": data_params["target"], "numeric": numeric, "categorical": categorical}
+    settings["counted"] = counted
     settings["project"] = str(Path.cwd().resolve())
     source = str(main_path)
     parts = main_table_parts(main_path)
@@ -490,7 +537,7 @@ def build_dataset(
     )
     is_test = np.zeros(rows, dtype=bool)
     is_test[test_rows] = True
-    schema = dataset_schema(task, task_reason, target, classes, numeric, categorical)
+    schema = dataset_schema(task, task_reason, target, classes, numeric, categorical, counted)
     schema["categories"] = {
         column: sorted(set().union(*(summary["categories"][column] for summary in summaries))) for column in categorical
     }
@@ -523,7 +570,16 @@ def build_dataset(
         delayed(write_part)(part, is_test[starts[number] : starts[number + 1]], schema, folder.resolve(), number)
         for number, part in enumerate(cleaned)
     ]
-    dask.compute(*writes)
+    # The count features need every partition's training rows counted first: the parts are written
+    # with the count columns' values, then rewritten with the counts (parquet, not the CSV again).
+    (counts,) = dask.compute(tree_reduce(summed_counts, writes))
+    if counts:
+        (counts_future,) = client.scatter([counts], broadcast=True)
+        files = [
+            file.resolve() for name in ("train", "test") for file in sorted((folder / f"{name}.parquet").iterdir())
+        ]
+        dask.compute(*[delayed(finish_part)(file, counts_future, schema) for file in files])
+    write_counts(counts, folder / COUNTS_FILE_NAME)
     return schema, profile
 
 

@@ -31,6 +31,8 @@ from .common import (
     write_json,
 )
 from .compute import engine
+from .count_features import COUNTS_FILE_NAME, count_columns, training_counts, with_count_features, write_counts
+from .count_features import feature_name as count_feature_name
 from .drift import drift_params, feature_distributions
 from .raw_data import read_table, reading_params
 from .task import decide_task, regression_strata, regression_target, requested_task
@@ -189,11 +191,13 @@ def with_categories(table: pd.DataFrame, columns: list[str], keep: set[str]) -> 
     return converted
 
 
-def check_columns_joined(joined: pd.DataFrame, columns: list[str], tables: list[str]) -> None:
-    """Every feature column params.yaml names came from one of the joined tables."""
+def check_columns_joined(joined: pd.DataFrame, columns: list[str], tables: list[str], setting: str = "data") -> None:
+    """Every column params.yaml names (in `setting`) came from one of the joined tables."""
     for column in columns:
         if column not in joined.columns:
-            raise PipelineError(f"column {column!r} (params.yaml: data) is in none of the tables: {', '.join(tables)}")
+            raise PipelineError(
+                f"column {column!r} (params.yaml: {setting}) is in none of the tables: {', '.join(tables)}"
+            )
 
 
 def join_lookup(
@@ -243,7 +247,8 @@ def feature_columns(data_params: dict) -> tuple[list[str], list[str]]:
 
 
 def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], data_params: dict, split_params: dict):
-    """Validate, join, encode and split. Returns (train, test, schema, profile).
+    """Validate, join, encode and split. Returns (train, test, schema, profile, counts), counts
+    being count_features.training_counts of data.count_columns.
 
     `lookups` holds (table, key) pairs; each table's attrs["source"] names its file for errors.
     """
@@ -251,6 +256,7 @@ def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], d
     main_source = main.attrs["source"]
     task, task_reason = check_task(main, data_params)
     numeric, categorical = feature_columns(data_params)
+    counted = count_columns(data_params, numeric + categorical)
 
     coverage = {}
     keys = {key for _, key in lookups}
@@ -260,6 +266,7 @@ def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], d
         joined, coverage[lookup.attrs["source"]] = join_lookup(joined, lookup, key, main_source)
 
     check_columns_joined(joined, numeric + categorical, [main_source, *coverage])
+    check_columns_joined(joined, counted, [main_source, *coverage], "data.count_columns")
     features = joined[numeric].copy()
     for column in categorical:
         features[column] = to_category(joined[column])
@@ -271,7 +278,10 @@ def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], d
         random_state=split_params["seed"],
         stratify=strata,
     )
-    schema = dataset_schema(task, task_reason, target, classes, numeric, categorical)
+    counts = training_counts(joined.loc[train.index, counted])
+    train = with_count_features(train, joined.loc[train.index, counted], counts)
+    test = with_count_features(test, joined.loc[test.index, counted], counts)
+    schema = dataset_schema(task, task_reason, target, classes, numeric, categorical, counted)
     schema["categories"] = {column: list(features[column].cat.categories) for column in categorical}
     profile = {
         "task": task,
@@ -280,7 +290,7 @@ def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], d
         "missing_share": {column: round(float(features[column].isna().mean()), 4) for column in numeric + categorical},
         "lookup_coverage": {source: round(share, 4) for source, share in coverage.items()},
     }
-    return train, test, schema, profile
+    return train, test, schema, profile, counts
 
 
 # --- The target: shared by both engines (compute.engine), so each decides and splits alike ----
@@ -315,15 +325,20 @@ def encode_target(column: pd.Series, task: str, source: str, test_size: float):
     return values, None, regression_strata(values, test_size)
 
 
-def dataset_schema(task: str, task_reason: str, target: str, classes, numeric: list, categorical: list) -> dict:
-    """schema.json less its categories (each engine collects those its own way)."""
+def dataset_schema(
+    task: str, task_reason: str, target: str, classes, numeric: list, categorical: list, counted: list
+) -> dict:
+    """schema.json less its categories (each engine collects those its own way). The count
+    features (count_features.py) are numeric features; `counts` maps each to its column."""
+    count_names = [count_feature_name(column) for column in counted]
     return {
         "task": task,
         "task_reason": task_reason,
         "target": target,
         **({"classes": classes} if task == "classification" else {}),
-        "features": numeric + categorical,
-        "numeric": numeric,
+        "features": numeric + categorical + count_names,
+        "numeric": numeric + count_names,
+        "counts": dict(zip(count_names, counted, strict=True)),
     }
 
 
@@ -350,6 +365,14 @@ def target_summary(values: np.ndarray) -> dict:
     }
 
 
+def drift_columns(schema: dict) -> tuple[list[str], list[str]]:
+    """(numeric, categorical) features whose distributions drift.py compares with the base branch:
+    not the count features, which grow with the data (twice the rows, twice every count)."""
+    numeric = [column for column in schema["numeric"] if column not in schema["counts"]]
+    categorical = [column for column in schema["features"] if column not in schema["numeric"]]
+    return numeric, categorical
+
+
 def encode_for_disk(split: pd.DataFrame) -> pd.DataFrame:
     """Categoricals as int32 codes (categories live in schema.json, so every split agrees)."""
     return split.apply(
@@ -369,11 +392,11 @@ def main() -> None:
     with engine(params) as client, atomic_path(PROCESSED_DIR, directory=True) as folder:
         if client is None:
             main_table = read_table(raw_dir / data_params["main_table"], reading)
-            train, test, schema, profile = build_dataset(main_table, lookups, data_params, params["preprocess"])
+            train, test, schema, profile, counts = build_dataset(main_table, lookups, data_params, params["preprocess"])
             encode_for_disk(train).to_parquet(folder / "train.parquet", index=False)
             encode_for_disk(test).to_parquet(folder / "test.parquet", index=False)
-            categorical = [column for column in schema["features"] if column not in schema["numeric"]]
-            distributions = feature_distributions(train, schema["numeric"], categorical, drift_settings)
+            write_counts(counts, folder / COUNTS_FILE_NAME)
+            distributions = feature_distributions(train, *drift_columns(schema), drift_settings)
         else:  # compute.engine: dask: train.parquet and test.parquet are folders of parts
             main_path = raw_dir / data_params["main_table"]
             schema, profile = dask_engine.build_dataset(

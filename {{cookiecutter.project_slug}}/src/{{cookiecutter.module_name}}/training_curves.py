@@ -4,12 +4,13 @@ train writes them with dvclive (dvc.org/doc/dvclive) into reports/training/ (com
 files `dvc plots show`, `dvc plots diff main` and DVC Studio read; the CI report draws this
 branch's curves against the base branch's copy (`git show`).
 
-xgboost records each round's loss on the rows of its eval_set while it trains (models.py passes
-the training rows and the validation slice); they are logged once the fit is done, so no callback
-ends up inside the pickled model. They are written by dvclive's metric writer, in the layout that
-`Live.log_metric` uses (plots/metrics/<split>/<metric>.tsv, columns step and the metric), but
-without `Live` itself: train already is a DVC stage, so Live's experiment tracking (dvc exp,
-Studio, git) has nothing to add, and it fails in a git repository without a commit yet.
+xgboost records each round's loss on the rows of its eval_set while it trains (models.py
+passes a sample of the training rows as large as the validation slice, and the validation
+slice); they are logged once the fit is done, so no callback ends up inside the pickled model.
+They are written by dvclive's metric writer, in the layout that `Live.log_metric` uses
+(plots/metrics/<split>/<metric>.tsv, columns step and the metric), but without `Live` itself:
+train already is a DVC stage, so Live's experiment tracking (dvc exp, Studio, git) has nothing
+to add, and it fails in a git repository without a commit yet.
 Random forests and extra trees grow their trees independently, with no loss after each one to
 plot: for them the folder holds only a note.
 """

@@ -1,0 +1,68 @@
+"""preprocess's count features (params.yaml data.count_columns, count_features.py)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import DATA_PARAMS, SPLIT_PARAMS
+from {{ cookiecutter.module_name }}.common import PipelineError
+from {{ cookiecutter.module_name }}.count_features import count_columns, count_feature, write_counts
+from {{ cookiecutter.module_name }}.preprocess import build_dataset, drift_columns
+
+COUNTED = DATA_PARAMS | {"count_columns": ["user", "genre"]}
+
+
+def test_each_row_gets_how_many_training_rows_share_its_value(tables):
+    main, lookups = tables
+    train, test, schema, _, counts = build_dataset(main, lookups, COUNTED, SPLIT_PARAMS)
+    training_users = main.loc[train.index, "user"]  # the splits keep the main table's row labels
+    assert counts["user"].to_dict() == training_users.value_counts().to_dict()
+    assert (train["user_count"] == training_users.map(training_users.value_counts())).all()
+    assert (test["user_count"] == main.loc[test.index, "user"].map(counts["user"]).fillna(0)).all()
+    assert schema["features"][-2:] == ["user_count", "genre_count"]
+    assert schema["counts"] == {"user_count": "user", "genre_count": "genre"}
+    assert "user_count" in schema["numeric"]
+
+
+def test_a_missing_value_has_no_count_and_an_unseen_one_counts_zero():
+    counted = count_feature(pd.Series(["pop", None, "jazz", "pop"]), pd.Series({"pop": 7, "rock": 2}))
+    assert counted.dtype == np.float32
+    np.testing.assert_array_equal(counted, [7, np.nan, 0, 7])
+
+
+def test_drift_leaves_out_count_features_which_grow_with_the_data(tables):
+    main, lookups = tables
+    schema = build_dataset(main, lookups, COUNTED, SPLIT_PARAMS)[2]
+    numeric, categorical = drift_columns(schema)
+    assert numeric == ["age", "song_length"]
+    assert categorical == ["source_type", "city", "genre"]
+
+
+def test_the_counts_are_saved_for_scoring_new_rows(tables, tmp_path):
+    main, lookups = tables
+    counts = build_dataset(main, lookups, COUNTED, SPLIT_PARAMS)[4]
+    write_counts(counts, tmp_path / "counts.parquet")
+    saved = pd.read_parquet(tmp_path / "counts.parquet")
+    assert set(saved["column"]) == {"user", "genre"}
+    genre = saved[saved["column"] == "genre"].set_index("value")["count"]
+    assert genre.to_dict() == counts["genre"].to_dict()
+
+
+@pytest.mark.parametrize(
+    ("setting", "features", "message"),
+    [
+        ("user", [], "data.count_columns must be a list of column names, not 'user'"),
+        (["user", "user"], [], "data.count_columns lists 'user' twice"),
+        (["age"], ["age_count"], "would add the feature 'age_count', which is already a feature column"),
+    ],
+)
+def test_a_bad_count_columns_setting_is_refused_naming_it(setting, features, message):
+    with pytest.raises(PipelineError, match=message):
+        count_columns({"count_columns": setting}, features)
+
+
+def test_a_count_column_in_no_table_is_named(tables):
+    main, lookups = tables
+    message = r"column 'song_id' \(params.yaml: data.count_columns\) is in none of the tables: interactions.csv"
+    with pytest.raises(PipelineError, match=message):
+        build_dataset(main, lookups, DATA_PARAMS | {"count_columns": ["song_id"]}, SPLIT_PARAMS)
