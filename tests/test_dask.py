@@ -126,7 +126,13 @@ def local_run(ready_project, tmp_path_factory) -> dict:
     result = repro(project, None, "evaluate")
     assert result.returncode == 0, result.stderr
     return {"roc_auc": roc_auc(project), "profile": (project / "reports/data_profile.json").read_text(),
-            "schema": (project / "data/processed/schema.json").read_text()}
+            "schema": (project / "data/processed/schema.json").read_text(), "counts": counts_table(project)}
+
+
+def counts_table(project: Path) -> str:
+    """data/processed/counts.parquet (count_features.py) as sorted CSV text."""
+    return run([str(project / ".venv/bin/python"), "-c", "import pandas as p; print(p.read_parquet('data/processed/"
+                "counts.parquet').sort_values(['column', 'value']).to_csv(index=False))"], cwd=project).stdout
 
 
 def shard_main_table(project: Path, shards: int) -> None:
@@ -166,6 +172,7 @@ def test_pipeline_runs_on_a_scheduler_and_two_workers(cluster, local_run, projec
     # local engine's does, and is an ordinary xgboost model
     assert (project_copy / "reports/data_profile.json").read_text() == local_run["profile"]
     assert (project_copy / "data/processed/schema.json").read_text() == local_run["schema"]
+    assert counts_table(project_copy) == local_run["counts"]  # the count features' counts
     assert abs(roc_auc(project_copy) - local_run["roc_auc"]) <= 0.02
     assert json.loads((project_copy / "reports/train_info.json").read_text())["engine"] == "dask"
     kind = run([str(project_copy / ".venv/bin/python"), "-c", "import joblib; model = joblib.load("

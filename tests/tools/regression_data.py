@@ -12,8 +12,13 @@ from pathlib import Path
 
 import yaml
 
-# species: (share, mean body mass in g, mean flipper length in mm)
-SPECIES = {"Adelie": (0.44, 3700.0, 190.0), "Chinstrap": (0.20, 3730.0, 196.0), "Gentoo": (0.36, 5070.0, 217.0)}
+# species: (share, mean body mass in g, mean flipper length in mm, mean bill length in mm), as
+# the Palmer penguins: bill length tells Chinstrap from Adelie, which mass and flippers barely do
+SPECIES = {
+    "Adelie": (0.44, 3700.0, 190.0, 38.8),
+    "Chinstrap": (0.20, 3730.0, 196.0, 48.8),
+    "Gentoo": (0.36, 5070.0, 217.0, 47.5),
+}
 COLUMNS = ["species", "island", "sex", "bill_length_mm", "flipper_length_mm", "body_mass_g"]
 
 
@@ -27,7 +32,7 @@ def penguins(rows: int = 340, seed: int = 7) -> list[dict]:
     table = []
     for _ in range(rows):
         species = rng.choices(names, weights=[SPECIES[name][0] for name in names])[0]
-        _, mass, flipper_mean = SPECIES[species]
+        _, mass, flipper_mean, bill_mean = SPECIES[species]
         sex = rng.choices(["male", "female", ""], weights=[48, 48, 4])[0]
         flipper = flipper_mean + rng.gauss(0, 6)
         mass += {"male": 350.0, "female": -350.0, "": 0.0}[sex] + 25.0 * (flipper - flipper_mean) + rng.gauss(0, 200)
@@ -36,7 +41,7 @@ def penguins(rows: int = 340, seed: int = 7) -> list[dict]:
                 "species": species,
                 "island": rng.choice(["Biscoe", "Dream", "Torgersen"]),
                 "sex": sex,
-                "bill_length_mm": "" if rng.random() < 0.015 else round(rng.gauss(44, 5), 1),
+                "bill_length_mm": "" if rng.random() < 0.015 else round(rng.gauss(bill_mean, 3), 1),
                 "flipper_length_mm": "" if rng.random() < 0.02 else round(flipper),
                 "body_mass_g": round(mass, -1),
             }
