@@ -14,8 +14,10 @@ predicted value for a regression target: 15 M test rows of a 74 M row dataset ar
 are gathered gives exactly the local engine's numbers; features stay on the cluster.
 
 Paths are made absolute: the workers of a LocalCluster, or of a cluster on this machine, do
-not share the stage's working directory. A cluster on other machines must see the same paths
-(shared storage): README, "Compute engines".
+not share the stage's working directory. train, evaluate and sanity-check hand the workers the
+processed splits as storage.py stages them (compute.storage: the absolute paths, or s3:// copies
+for a cluster on other machines); preprocess's workers read and write data/ by absolute path,
+so a cluster on other machines needs a shared filesystem for it: README, "Compute engines".
 """
 
 import warnings
@@ -34,37 +36,40 @@ from .models import (
     stops_early,
     unfitted_like,
 )
+from .storage import WorkerFiles, open_input
 
 
 # --- Reading processed splits ------------------------------------------------------------
-def read_split(path: Path, schema: dict):
+def read_split(split: WorkerFiles, schema: dict):
     """A processed split as a Dask dataframe: features with their categories restored, and labels.
 
     One partition per parquet row group, in file order (a split is one file, or a folder of
     parts): features and labels always have the same partitions, which xgboost.dask requires
     (dask's read_parquet may fuse small files differently for different column selections).
+    Row groups are counted in the stage's own copies; workers open the names storage.py gave.
     """
     import dask.dataframe as dd
     import pyarrow.parquet as pq
     from dask import delayed
 
-    path = Path(path).resolve()
-    files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
     pieces: list[tuple[str, int | None]] = []
-    for file in files:
-        groups = pq.ParquetFile(file).num_row_groups
-        pieces += [(str(file), group) for group in range(groups)] if groups else [(str(file), None)]
-    meta = _with_categories(pq.read_schema(files[0]).empty_table().to_pandas(), schema)
+    for local, name in zip(split.local, split.names, strict=True):
+        groups = pq.ParquetFile(local).num_row_groups
+        pieces += [(name, group) for group in range(groups)] if groups else [(name, None)]
+    meta = _with_categories(pq.read_schema(split.local[0]).empty_table().to_pandas(), schema)
     frame = dd.from_delayed(
-        [delayed(_read_piece)(file, group, schema) for file, group in pieces], meta=meta, verify_meta=False
+        [delayed(_read_piece)(name, group, schema, split.options) for name, group in pieces],
+        meta=meta,
+        verify_meta=False,
     )
     return frame[schema["features"]], frame[schema["target"]]
 
 
-def _read_piece(file: str, group: int | None, schema: dict) -> pd.DataFrame:
+def _read_piece(name: str, group: int | None, schema: dict, options: dict) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
-    table = pq.read_table(file) if group is None else pq.ParquetFile(file).read_row_group(group)
+    with open_input(name, options) as file:
+        table = pq.read_table(file) if group is None else pq.ParquetFile(file).read_row_group(group)
     return _with_categories(table.to_pandas(), schema)
 
 
@@ -75,7 +80,7 @@ def _with_categories(partition: pd.DataFrame, schema: dict) -> pd.DataFrame:
     return partition
 
 
-def feature_distributions(train_file: Path, schema: dict, params: dict) -> dict:
+def feature_distributions(train_split: WorkerFiles, schema: dict, params: dict) -> dict:
     """drift.feature_distributions of the training split, computed on the cluster: per numeric
     feature its missing share and quantiles (dask's approximate quantiles, deterministic for the
     same data), per categorical feature its missing share and value counts."""
@@ -83,7 +88,7 @@ def feature_distributions(train_file: Path, schema: dict, params: dict) -> dict:
 
     from .drift import categorical_summary, numeric_summary, quantile_levels
 
-    features, _ = read_split(train_file, schema)
+    features, _ = read_split(train_split, schema)
     numeric = schema["numeric"]
     categorical = [column for column in schema["features"] if column not in numeric]
     levels = quantile_levels(params)
@@ -125,7 +130,7 @@ def _take(partition, keep: np.ndarray):
 
 
 # --- Train -------------------------------------------------------------------------------
-def fit(client, train_file: Path, schema: dict, train_params: dict):
+def fit(client, train_split: WorkerFiles, schema: dict, train_params: dict):
     """An ordinary xgboost XGBClassifier (XGBRegressor for a regression target, schema.json's task)
     trained with xgboost.dask on the cluster; and its rows.
 
@@ -147,7 +152,7 @@ def fit(client, train_file: Path, schema: dict, train_params: dict):
     arguments = {key: value for key, value in template.get_params().items() if key != "n_jobs"}
     model = dxgb.DaskXGBRegressor(**arguments) if task == "regression" else dxgb.DaskXGBClassifier(**arguments)
     model.client = client
-    features, labels = read_split(train_file, schema)
+    features, labels = read_split(train_split, schema)
     starts = offsets(features)
     workers = len(client.scheduler_info(n_workers=-1)["workers"])
     try:
@@ -217,10 +222,10 @@ def _as_local_model(trained, template):
 
 
 # --- Evaluate and sanity-check -----------------------------------------------------------
-def predict(client, model, split_file: Path, schema: dict) -> tuple[np.ndarray, np.ndarray]:
+def predict(client, model, split: WorkerFiles, schema: dict) -> tuple[np.ndarray, np.ndarray]:
     """(labels, models.predictions) of a split: each partition predicted on a worker; class
     probabilities (a column per class) for a classifier, values (one column) for a regressor."""
-    features, labels = read_split(split_file, schema)
+    features, labels = read_split(split, schema)
     columns = len(schema["classes"]) if is_classifier(model) else 1
     # xgboost's probabilities are float32, as the local engine passes them on: widened to float64
     # their rows would miss summing to 1 by float64's standards, and scikit-learn's metrics warn.
@@ -243,17 +248,19 @@ def _predict_partition(partition: pd.DataFrame, model, columns: int, dtype: str)
     return pd.DataFrame(predicted, index=partition.index, columns=[str(i) for i in range(columns)])
 
 
-def labels_of(split_file: Path, schema: dict) -> np.ndarray:
-    return read_split(split_file, schema)[1].compute().to_numpy()
+def labels_of(split: WorkerFiles, schema: dict) -> np.ndarray:
+    return read_split(split, schema)[1].compute().to_numpy()
 
 
-def cross_validate(client, trained, train_file: Path, schema: dict, train_params: dict, sanity: dict) -> np.ndarray:
+def cross_validate(
+    client, trained, train_split: WorkerFiles, schema: dict, train_params: dict, sanity: dict
+) -> np.ndarray:
     """Fold scores (ROC AUC; r2 for regression) as sanity_check's local cross-validation computes
     them: the same sample of at most cv_max_rows training rows, the same folds
     (models.cross_validation_plan), one fold per cluster task."""
     from sklearn.metrics import get_scorer
 
-    features, labels = read_split(train_file, schema)
+    features, labels = read_split(train_split, schema)
     starts = offsets(features)
     rows = int(starts[-1])
     if rows > sanity["cv_max_rows"]:

@@ -33,6 +33,7 @@ from .common import (
 from .compute import engine
 from .drift import drift_params, feature_distributions
 from .raw_data import read_table, reading_params
+from .storage import worker_storage
 from .task import decide_task, regression_strata, regression_target, requested_task
 
 
@@ -366,6 +367,7 @@ def main() -> None:
     lookups = [
         (read_table(raw_dir / lookup["table"], reading), lookup["key"]) for lookup in data_params.get("lookups") or []
     ]
+    storage = worker_storage(params)  # checked before a cluster starts
     with engine(params) as client, atomic_path(PROCESSED_DIR, directory=True) as folder:
         if client is None:
             main_table = read_table(raw_dir / data_params["main_table"], reading)
@@ -379,7 +381,8 @@ def main() -> None:
             schema, profile = dask_engine.build_dataset(
                 client, main_path, lookups, data_params, params["preprocess"], folder, reading
             )
-            distributions = dask_engine.feature_distributions(folder / "train.parquet", schema, drift_settings)
+            train_split = storage.files(folder / "train.parquet")  # staged: train's workers find it there
+            distributions = dask_engine.feature_distributions(train_split, schema, drift_settings)
         write_json(folder / "schema.json", schema)
     write_json(DATA_PROFILE_FILE, profile)
     write_json(FEATURE_DISTRIBUTIONS_FILE, distributions)

@@ -1,0 +1,163 @@
+"""Where a Dask cluster's workers read the processed splits (compute.storage in params.yaml).
+
+    compute.storage: ""                    workers open data/processed by its absolute path: right
+                                           for a LocalCluster, or a cluster that shares this filesystem
+    compute.storage: s3://bucket/prefix    the stage uploads the parquet files its workers read to
+                                           s3://bucket/prefix/<sha256 of the file>/<file name>, and
+                                           the workers read them from there with s3fs
+
+An object's key is its content's hash, so a file that has not changed is not uploaded again,
+and runs of different branches never overwrite each other's files. The outputs that DVC tracks
+(data/processed, models, reports) stay local files, as with every other setting.
+
+The endpoint and the credentials are the DVC remote's (remote.py reads its config): its
+endpointurl, region and keys in .dvc/config(.local), else the usual AWS places (environment,
+AWS_PROFILE, ~/.aws). The stage resolves the credentials and sends them to the workers with
+their tasks, so the workers need no AWS setup of their own; nothing is written to a file.
+
+Workers call only `open_input()`; everything else runs in the stage's own process.
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from .common import PipelineError
+
+SETTING = "params.yaml: compute.storage"
+S3_URL = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/(?P<prefix>[A-Za-z0-9._/-]*))?")
+
+
+@dataclass(frozen=True)
+class WorkerFiles:
+    """One processed split as the workers see it: its parquet files in order, each by the stage's
+    own path (`local`, for metadata) and by the name a worker opens (`names`: an absolute path
+    or an s3:// URL), with the s3fs settings that open them (`options`; empty for paths)."""
+
+    local: list[Path]
+    names: list[str]
+    options: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WorkerStorage:
+    """Where workers read: the workspace (url "") or staged copies under an s3:// URL."""
+
+    url: str = ""
+    options: dict = field(default_factory=dict)
+
+    def files(self, split: Path) -> WorkerFiles:
+        """A split (one parquet file, or a folder of parts) for the workers, uploaded first if staged."""
+        split = split.resolve()
+        local = sorted(split.glob("*.parquet")) if split.is_dir() else [split]
+        if not self.url:
+            return WorkerFiles(local, [str(path) for path in local])
+        return WorkerFiles(local, [self._staged(path) for path in local], self.options)
+
+    def _staged(self, path: Path) -> str:
+        """The file's URL under compute.storage, uploaded unless an object of that content is there."""
+        import s3fs
+
+        url = f"{self.url.rstrip('/')}/{sha256(path)}/{path.name}"
+        filesystem = s3fs.S3FileSystem(**self.options)
+        try:
+            if not filesystem.exists(url):
+                filesystem.put_file(str(path), url)
+        except OSError as error:  # s3fs turns S3's refusals into PermissionError, FileNotFoundError...
+            raise PipelineError(
+                f"{SETTING}: cannot upload {path.name} to {url} ({type(error).__name__}: {error}); the keys need "
+                "s3:PutObject and s3:GetObject on that prefix"
+            ) from None
+        return url
+
+
+def open_input(name: str, options: dict) -> IO[bytes]:
+    """On a worker: a file a WorkerFiles names, opened for reading (a path, or an s3:// URL via s3fs)."""
+    import fsspec
+
+    return fsspec.open(name, "rb", **options).open()
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def storage_url(params: dict) -> str:
+    """compute.storage, checked: "" or s3://bucket/prefix."""
+    url = (params.get("compute") or {}).get("storage") or ""
+    if not isinstance(url, str) or (url and not S3_URL.fullmatch(url)):
+        raise PipelineError(
+            f"{SETTING} is {url!r}: use s3://bucket/prefix (a bucket name of 3-63 lowercase letters, digits, dots "
+            'or dashes; a prefix of letters, digits and . _ / -), or "" for workers that read the workspace paths'
+        )
+    return url
+
+
+def worker_storage(params: dict) -> WorkerStorage:
+    """Where this stage's workers read: checked, and for s3:// reachable with the keys found."""
+    url = storage_url(params)
+    if not url or (params.get("compute") or {}).get("engine") != "dask":
+        return WorkerStorage()
+    settings = _dvc_remote_s3_settings()
+    credentials = _check_bucket(url, settings)
+    options: dict = {"anon": credentials is None, "use_ssl": settings.get("use_ssl", True)}
+    if credentials is not None:
+        options |= {"key": credentials.access_key, "secret": credentials.secret_key, "token": credentials.token}
+    if settings.get("endpointurl"):
+        options["endpoint_url"] = settings["endpointurl"]
+    client_kwargs = {"region_name": settings.get("region"), "verify": settings.get("ssl_verify")}
+    options["client_kwargs"] = {key: value for key, value in client_kwargs.items() if value is not None}
+    return WorkerStorage(url, options)
+
+
+def _dvc_remote_s3_settings() -> dict:
+    """The default DVC remote's settings when it is on S3 (endpoint, region, keys); else none (AWS defaults)."""
+    from .remote import RemoteError, default_remote
+
+    try:
+        _, settings = default_remote()
+    except RemoteError:
+        return {}
+    return settings if str(settings.get("url", "")).startswith("s3://") else {}
+
+
+def _check_bucket(url: str, settings: dict):
+    """List one object under the prefix (quick timeouts); the frozen credentials, None for anonymous access."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from .remote import credentials_source, s3_client
+
+    match = S3_URL.fullmatch(url)
+    assert match is not None  # storage_url checked it
+    endpoint = settings.get("endpointurl") or "AWS S3"
+    where = f"{SETTING} {url} (at {endpoint}, the DVC remote's endpoint)"
+    found = credentials = None
+    try:
+        client, session = s3_client(settings)
+        if not settings.get("allow_anonymous_login"):
+            found = session.get_credentials()
+            if found is None:
+                raise PipelineError(
+                    f"{where}: no AWS credentials found: export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+                    "or AWS_PROFILE, or set the DVC remote's keys in .dvc/config.local"
+                )
+            credentials = found.get_frozen_credentials()
+        client.list_objects_v2(Bucket=match["bucket"], Prefix=match["prefix"] or "", MaxKeys=1)
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code == "NoSuchBucket":
+            bucket = match["bucket"]
+            raise PipelineError(f"{where}: bucket {bucket!r} does not exist: create it, or name another") from None
+        raise PipelineError(
+            f"{where}: refused ({code or error}) for the {credentials_source(found)}: the keys need "
+            "s3:ListBucket, s3:GetObject and s3:PutObject there"
+        ) from None
+    except BotoCoreError as error:  # an unreachable endpoint, a missing profile, partial keys
+        raise PipelineError(f"{where}: {error}") from None
+    return credentials
