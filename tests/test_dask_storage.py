@@ -1,0 +1,103 @@
+"""compute.storage: s3://..., for real: a Dask cluster's workers read the processed splits from S3.
+
+A moto_server on 127.0.0.1 is the S3 endpoint, named in the project's DVC remote as a user
+names it (`endpointurl`); the keys are in the stage's environment only. The scheduler and
+workers are test_dask's real `dask scheduler` / `dask worker` processes, started in a folder of
+their own and without AWS keys in their environment. What proves the workers read from S3:
+the bucket holds one object per parquet file, keyed by the file's own sha256, and the S3
+server's log shows those objects read back (the stages only upload; workers alone read them).
+"""
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import copy_project, run, stages_run
+from test_dask import MODULE, STAGES, Cluster, environment, set_params
+
+
+@pytest.fixture(scope="module")
+def cluster(ready_project, tmp_path_factory):
+    """A scheduler and two workers whose environment holds no AWS keys: they can only use the stage's."""
+    saved = {name: os.environ.pop(name) for name in list(os.environ) if name.startswith("AWS_")}
+    try:
+        started = Cluster(ready_project, tmp_path_factory.mktemp("dask-cluster"))
+    finally:
+        os.environ.update(saved)
+    yield started
+    started.stop()
+
+
+def s3_remote(project: Path, bucket: str, endpoint: str) -> None:
+    """The project's default DVC remote on the S3 server, as `dvc remote add/modify` writes it."""
+    dvc = str(project / ".venv/bin/dvc")
+    run([dvc, "remote", "add", "--force", "--default", "storage", f"s3://{bucket}/dvc"], cwd=project)
+    run([dvc, "remote", "modify", "storage", "endpointurl", endpoint], cwd=project)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def read_back(log: Path, bucket: str) -> set[str]:
+    """Keys of `bucket` that the S3 server's log shows read (GET) since it started (werkzeug's log
+    lines: '"GET /bucket/key HTTP/1.1" 206 -', the request in ANSI colours for some statuses)."""
+    return set(re.findall(rf'"(?:\x1b\[[0-9;]*m)*GET /{bucket}/([^?\s]+)\S* HTTP', log.read_text()))
+
+
+def test_workers_read_the_processed_splits_from_s3(cluster, s3_server, s3_bucket, ready_project, tmp_path):
+    # given a project on the dask engine whose compute.storage is a prefix of a bucket on the S3
+    # server that its DVC remote names, and the S3 keys in the stages' environment only
+    project = copy_project(ready_project, tmp_path)
+    s3_remote(project, s3_bucket, s3_server.endpoint)
+    set_params(project, engine="dask", storage=f'"s3://{s3_bucket}/dask-data"')
+    env = environment(project, cluster.address) | s3_server.env()
+    # when make repro runs the pipeline and the gate on the cluster
+    result = subprocess.run(["make", "repro"], cwd=project, capture_output=True, text=True, env=env, timeout=600)
+    output = result.stdout + result.stderr
+    # then every stage ran and the gate passed, without a traceback
+    assert result.returncode == 0, output
+    assert stages_run(output) == STAGES
+    assert "gate passed: roc_auc" in output and "Traceback" not in output
+    # and the bucket holds each processed parquet file under its content's hash (data/processed
+    # itself stays a local folder that DVC tracks)
+    splits = [project / "data/processed" / name for name in ("train.parquet", "test.parquet")]
+    parts = [part for split in splits for part in sorted(split.glob("*.parquet"))]
+    staged = {f"dask-data/{sha256(part)}/{part.name}" for part in parts}
+    assert parts and {key for key in s3_server.keys(s3_bucket) if key.startswith("dask-data/")} == staged
+    # and the workers read every one of them from S3
+    assert read_back(s3_server.log, s3_bucket) >= staged
+
+    # when evaluate runs again with the same model and data, its workers reading the workspace paths
+    metrics = json.loads((project / "metrics.json").read_text())
+    set_params(project, storage='""')
+    run([str(project / ".venv/bin/python"), "-m", f"{MODULE}.evaluate"], cwd=project, env=env)
+    # then the metrics are the same: the staged copies are the splits, byte for byte
+    assert json.loads((project / "metrics.json").read_text()) == metrics
+
+
+@pytest.mark.parametrize("problem", ["missing-bucket", "closed-endpoint"])
+def test_an_unusable_storage_fails_in_one_line_naming_the_setting(s3_server, ready_project, tmp_path, problem):
+    # given the dask engine with compute.storage in a bucket that does not exist, or behind an
+    # endpoint where nothing listens
+    project = copy_project(ready_project, tmp_path)
+    endpoint = "http://127.0.0.1:9" if problem == "closed-endpoint" else s3_server.endpoint
+    s3_remote(project, "no-such-bucket", endpoint)
+    set_params(project, engine="dask", storage='"s3://no-such-bucket/dask-data"')
+    # when preprocess runs
+    result = subprocess.run([str(project / ".venv/bin/python"), "-m", f"{MODULE}.preprocess"], cwd=project,
+                            capture_output=True, text=True, env=environment(project, None) | s3_server.env(),
+                            timeout=120)
+    # then it fails before starting a cluster, with one line naming the setting and the cause,
+    # and writes nothing
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: params.yaml: compute.storage s3://no-such-bucket/dask-data (at "
+                                    f"{endpoint}"), result.stderr
+    cause = "bucket 'no-such-bucket' does not exist" if problem == "missing-bucket" else "Could not connect"
+    assert cause in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not (project / "data/processed").exists()
