@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import copy_project, run, stages_run
+from s3_server import IAM_BUCKET
 from test_dask import MODULE, STAGES, Cluster, environment, set_params
 
 
@@ -80,24 +81,31 @@ def test_workers_read_the_processed_splits_from_s3(cluster, s3_server, s3_bucket
     assert json.loads((project / "metrics.json").read_text()) == metrics
 
 
-@pytest.mark.parametrize("problem", ["missing-bucket", "closed-endpoint"])
-def test_an_unusable_storage_fails_in_one_line_naming_the_setting(s3_server, ready_project, tmp_path, problem):
-    # given the dask engine with compute.storage in a bucket that does not exist, or behind an
-    # endpoint where nothing listens
+@pytest.mark.parametrize("problem", ["missing-bucket", "closed-endpoint", "refused-key"])
+def test_an_unusable_storage_fails_in_one_line_naming_the_setting(s3_server, s3_iam_server, ready_project, tmp_path,
+                                                                  problem):
+    # given the dask engine with compute.storage in a bucket that does not exist, behind an endpoint
+    # where nothing listens, or on a server that does not know the key in the environment
     project = copy_project(ready_project, tmp_path)
-    endpoint = "http://127.0.0.1:9" if problem == "closed-endpoint" else s3_server.endpoint
-    s3_remote(project, "no-such-bucket", endpoint)
-    set_params(project, engine="dask", storage='"s3://no-such-bucket/dask-data"')
+    server = s3_iam_server if problem == "refused-key" else s3_server
+    endpoint = "http://127.0.0.1:9" if problem == "closed-endpoint" else server.endpoint
+    bucket = IAM_BUCKET if problem == "refused-key" else "no-such-bucket"
+    s3_remote(project, bucket, endpoint)
+    set_params(project, engine="dask", storage=f'"s3://{bucket}/dask-data"')
+    env = environment(project, None) | server.env()
+    if problem == "refused-key":
+        env["AWS_ACCESS_KEY_ID"] = "AKIAUNKNOWNKEY000000"
     # when preprocess runs
     result = subprocess.run([str(project / ".venv/bin/python"), "-m", f"{MODULE}.preprocess"], cwd=project,
-                            capture_output=True, text=True, env=environment(project, None) | s3_server.env(),
-                            timeout=120)
-    # then it fails before starting a cluster, with one line naming the setting and the cause,
-    # and writes nothing
+                            capture_output=True, text=True, env=env, timeout=120)
+    # then it fails before starting a cluster, with one line naming the setting, the endpoint and
+    # the cause, and writes nothing
     assert result.returncode == 1
-    assert result.stderr.startswith("error: params.yaml: compute.storage s3://no-such-bucket/dask-data (at "
-                                    f"{endpoint}"), result.stderr
-    cause = "bucket 'no-such-bucket' does not exist" if problem == "missing-bucket" else "Could not connect"
-    assert cause in result.stderr
+    assert result.stderr.startswith(f"error: params.yaml: compute.storage s3://{bucket}/dask-data (at {endpoint}, "
+                                    "the DVC remote's endpointurl): "), result.stderr
+    cause = {"missing-bucket": f"bucket {bucket!r} does not exist",
+             "closed-endpoint": "cannot reach it (Could not connect",
+             "refused-key": "refused (InvalidAccessKeyId) for the key 'AKIAUNKNOWNKEY000000' from the environment"}
+    assert cause[problem] in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert not (project / "data/processed").exists()

@@ -129,14 +129,14 @@ def _dvc_remote_s3_settings() -> dict:
 
 def _check_bucket(url: str, settings: dict):
     """List one object under the prefix (quick timeouts); the frozen credentials, None for anonymous access."""
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError
 
     from .remote import credentials_source, s3_client
 
     match = S3_URL.fullmatch(url)
     assert match is not None  # storage_url checked it
-    endpoint = settings.get("endpointurl") or "AWS S3"
-    where = f"{SETTING} {url} (at {endpoint}, the DVC remote's endpoint)"
+    endpoint = f"{settings['endpointurl']}, the DVC remote's endpointurl" if settings.get("endpointurl") else "AWS S3"
+    where = f"{SETTING} {url} (at {endpoint})"
     found = credentials = None
     try:
         client, session = s3_client(settings)
@@ -158,6 +158,8 @@ def _check_bucket(url: str, settings: dict):
             f"{where}: refused ({code or error}) for the {credentials_source(found)}: the keys need "
             "s3:ListBucket, s3:GetObject and s3:PutObject there"
         ) from None
-    except BotoCoreError as error:  # an unreachable endpoint, a missing profile, partial keys
+    except (EndpointConnectionError, ConnectTimeoutError) as error:
+        raise PipelineError(f"{where}: cannot reach it ({error}); is the server running, the address right?") from None
+    except BotoCoreError as error:  # a missing profile, partial keys
         raise PipelineError(f"{where}: {error}") from None
     return credentials
