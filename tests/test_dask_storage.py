@@ -1,11 +1,12 @@
-"""compute.storage: s3://..., for real: a Dask cluster's workers read the processed splits from S3.
+"""compute.storage: s3://..., for real: a Dask cluster's workers read their data from S3.
 
 A moto_server on 127.0.0.1 is the S3 endpoint, named in the project's DVC remote as a user
 names it (`endpointurl`); the keys are in the stage's environment only. The scheduler and
 workers are test_dask's real `dask scheduler` / `dask worker` processes, started in a folder of
 their own and without AWS keys in their environment. What proves the workers read from S3:
-the bucket holds one object per parquet file, keyed by the file's own sha256, and the S3
-server's log shows those objects read back (the stages only upload; workers alone read them).
+the bucket holds one object per file they read (the main table's CSV, each processed parquet
+file), keyed by the file's own sha256, and the S3 server's log shows each read back (the stages
+only upload them; workers alone read them).
 """
 
 import hashlib
@@ -50,7 +51,7 @@ def read_back(log: Path, bucket: str) -> set[str]:
     return set(re.findall(rf'"(?:\x1b\[[0-9;]*m)*GET /{bucket}/([^?\s]+)\S* HTTP', log.read_text()))
 
 
-def test_workers_read_the_processed_splits_from_s3(cluster, s3_server, s3_bucket, ready_project, tmp_path):
+def test_workers_read_their_data_from_s3(cluster, s3_server, s3_bucket, ready_project, tmp_path):
     # given a project on the dask engine whose compute.storage is a prefix of a bucket on the S3
     # server that its DVC remote names, and the S3 keys in the stages' environment only
     project = copy_project(ready_project, tmp_path)
@@ -64,12 +65,13 @@ def test_workers_read_the_processed_splits_from_s3(cluster, s3_server, s3_bucket
     assert result.returncode == 0, output
     assert stages_run(output) == STAGES
     assert "gate passed: roc_auc" in output and "Traceback" not in output
-    # and the bucket holds each processed parquet file under its content's hash (data/processed
-    # itself stays a local folder that DVC tracks)
+    # and the bucket holds the main table and each processed parquet file under its content's
+    # hash, and nothing else: the parts preprocess's workers wrote there were fetched into
+    # data/processed (a local folder that DVC tracks, as ever) and deleted
     splits = [project / "data/processed" / name for name in ("train.parquet", "test.parquet")]
-    parts = [part for split in splits for part in sorted(split.glob("*.parquet"))]
-    staged = {f"dask-data/{sha256(part)}/{part.name}" for part in parts}
-    assert parts and {key for key in s3_server.keys(s3_bucket) if key.startswith("dask-data/")} == staged
+    files = [project / "data/raw/interactions.csv", *(part for split in splits for part in split.glob("*.parquet"))]
+    staged = {f"dask-data/{sha256(file)}/{file.name}" for file in files}
+    assert len(files) == 3 and {key for key in s3_server.keys(s3_bucket) if key.startswith("dask-data/")} == staged
     # and the workers read every one of them from S3
     assert read_back(s3_server.log, s3_bucket) >= staged
 

@@ -14,10 +14,9 @@ predicted value for a regression target: 15 M test rows of a 74 M row dataset ar
 are gathered gives exactly the local engine's numbers; features stay on the cluster.
 
 Paths are made absolute: the workers of a LocalCluster, or of a cluster on this machine, do
-not share the stage's working directory. train, evaluate and sanity-check hand the workers the
-processed splits as storage.py stages them (compute.storage: the absolute paths, or s3:// copies
-for a cluster on other machines); preprocess's workers read and write data/ by absolute path,
-so a cluster on other machines needs a shared filesystem for it: README, "Compute engines".
+not share the stage's working directory. With compute.storage: s3://... workers read and write
+copies in object storage instead (storage.py), for a cluster on other machines that does not
+share this filesystem: README, "Compute engines".
 """
 
 import warnings
@@ -36,7 +35,7 @@ from .models import (
     stops_early,
     unfitted_like,
 )
-from .storage import WorkerFiles, open_input
+from .storage import WorkerFiles, WorkerStorage, open_input, open_output, worker_path
 
 
 # --- Reading processed splits ------------------------------------------------------------
@@ -368,8 +367,9 @@ def clean_part(number: int, part, source: str, columns: list[str] | None, lookup
         with_categories,
     )
 
+    readable = (worker_path(part[0], settings["staged"]), *part[1:])  # compute.storage: the staged copy
     try:
-        frame = read_part(part, settings["reading"])
+        frame = read_part(readable, settings["reading"])
         if columns is not None and list(frame.columns) != columns[1]:
             raise PipelineError(
                 f"{part[0]}: columns {list(frame.columns)} differ from those of {columns[0]} {columns[1]}"
@@ -392,7 +392,8 @@ def clean_part(number: int, part, source: str, columns: list[str] | None, lookup
     except PartitionError:
         raise
     except PipelineError as error:  # named as the stage names files: relative to the project, if inside
-        raise PartitionError(number, str(error).replace(f"{settings['project']}/", "")) from None
+        message = str(error).replace(str(readable[0]), str(part[0])).replace(f"{settings['project']}/", "")
+        raise PartitionError(number, message) from None
 
 
 def part_summary(cleaned: tuple, settings: dict) -> dict:
@@ -409,7 +410,7 @@ def part_summary(cleaned: tuple, settings: dict) -> dict:
     }
 
 
-def write_part(cleaned: tuple, is_test: np.ndarray, schema: dict, folder: Path, number: int) -> None:
+def write_part(cleaned: tuple, is_test: np.ndarray, schema: dict, folder: str, number: int, options: dict) -> None:
     """Partition `number` encoded as the local engine encodes (categories as int32 codes of the
     schema's categories; the target as preprocess.encode_target stores it: classes as int32 codes,
     or float64 values), its train and test rows written as parquet."""
@@ -429,16 +430,23 @@ def write_part(cleaned: tuple, is_test: np.ndarray, schema: dict, folder: Path, 
     else:
         encoded[target] = as_numbers(frame[target]).to_numpy()
     for name, rows in (("train", ~is_test), ("test", is_test)):
-        encoded[rows].reset_index(drop=True).to_parquet(
-            folder / f"{name}.parquet" / f"part.{number:05d}.parquet", index=False
-        )
+        with open_output(f"{folder}/{name}.parquet/part.{number:05d}.parquet", options) as file:
+            encoded[rows].reset_index(drop=True).to_parquet(file, index=False)
 
 
 def build_dataset(
-    client, main_path: Path, lookups: list, data_params: dict, split_params: dict, folder: Path, reading: dict
+    client,
+    main_path: Path,
+    lookups: list,
+    data_params: dict,
+    split_params: dict,
+    folder: Path,
+    reading: dict,
+    storage: WorkerStorage,
 ):
     """preprocess.build_dataset on the cluster: checks, joins, encodes and splits the main table
     partition by partition, writing train/test parquet folders into `folder`. Returns (schema, profile).
+    With compute.storage the workers read the main table's files, and write their parts, there.
 
     The task and the split are the local engine's: the target column is gathered (one small value
     a row), checked and decided by preprocess.check_task, and the row numbers are split by
@@ -465,6 +473,7 @@ def build_dataset(
     settings["project"] = str(Path.cwd().resolve())
     source = str(main_path)
     parts = main_table_parts(main_path)
+    settings["staged"] = storage.staged_files(sorted({part[0] for part in parts}))
     columns = None
     if len(parts) > 1 and main_path.is_dir():
         first = parts[0][0]
@@ -526,11 +535,13 @@ def build_dataset(
     for name in ("train", "test"):
         (folder / f"{name}.parquet").mkdir()
     starts = np.concatenate([[0], np.cumsum([summary["rows"] for summary in summaries])])
+    output, options = storage.output_folder(folder)
     writes = [
-        delayed(write_part)(part, is_test[starts[number] : starts[number + 1]], schema, folder.resolve(), number)
+        delayed(write_part)(part, is_test[starts[number] : starts[number + 1]], schema, output, number, options)
         for number, part in enumerate(cleaned)
     ]
     dask.compute(*writes)
+    storage.collect(output, folder)
     return schema, profile
 
 

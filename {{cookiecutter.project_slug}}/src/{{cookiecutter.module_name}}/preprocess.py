@@ -379,7 +379,7 @@ def main() -> None:
         else:  # compute.engine: dask: train.parquet and test.parquet are folders of parts
             main_path = raw_dir / data_params["main_table"]
             schema, profile = dask_engine.build_dataset(
-                client, main_path, lookups, data_params, params["preprocess"], folder, reading
+                client, main_path, lookups, data_params, params["preprocess"], folder, reading, storage
             )
             train_split = storage.files(folder / "train.parquet")  # staged: train's workers find it there
             distributions = dask_engine.feature_distributions(train_split, schema, drift_settings)

@@ -1,8 +1,8 @@
-"""Where a Dask cluster's workers read the processed splits (compute.storage in params.yaml).
+"""Where a Dask cluster's workers read their data (compute.storage in params.yaml).
 
-    compute.storage: ""                    workers open data/processed by its absolute path: right
-                                           for a LocalCluster, or a cluster that shares this filesystem
-    compute.storage: s3://bucket/prefix    the stage uploads the parquet files its workers read to
+    compute.storage: ""                    workers open data/raw and data/processed by absolute path:
+                                           right for a LocalCluster, or a cluster sharing this filesystem
+    compute.storage: s3://bucket/prefix    the stage uploads the files its workers read to
                                            s3://bucket/prefix/<sha256 of the file>/<file name>, and
                                            the workers read them from there with s3fs
 
@@ -15,11 +15,19 @@ endpointurl, region and keys in .dvc/config(.local), else the usual AWS places (
 AWS_PROFILE, ~/.aws). The stage resolves the credentials and sends them to the workers with
 their tasks, so the workers need no AWS setup of their own; nothing is written to a file.
 
-Workers call only `open_input()`; everything else runs in the stage's own process.
+preprocess's workers read the main table's CSV files and write their parquet parts: with an
+s3:// storage the stage uploads those files the same way, the workers fetch a copy to their
+temporary folder (worker_path) and write the parts under <prefix>/outputs/<random id>, which
+the stage downloads into data/processed and then deletes.
+
+Workers call only open_input(), open_output() and worker_path(); the rest runs in the stage.
 """
 
 import hashlib
+import os
 import re
+import tempfile
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -56,6 +64,38 @@ class WorkerStorage:
             return WorkerFiles(local, [str(path) for path in local])
         return WorkerFiles(local, [self._staged(path) for path in local], self.options)
 
+    def staged_files(self, paths: list[Path]) -> dict:
+        """For workers that open files the stage names by path (preprocess's raw tables): each
+        uploaded, {"names": {path: URL}, "options": s3fs settings} for worker_path(); {} without storage."""
+        if not self.url:
+            return {}
+        return {"names": {str(path): self._staged(path) for path in paths}, "options": self.options}
+
+    def output_folder(self, folder: Path) -> tuple[str, dict]:
+        """Where workers write the files meant for `folder`, and the s3fs settings to write there:
+        the folder itself, or a new prefix under compute.storage that collect() empties."""
+        if not self.url:
+            return str(folder.resolve()), {}
+        return f"{self.url.rstrip('/')}/outputs/{uuid.uuid4().hex}", self.options
+
+    def collect(self, output: str, folder: Path) -> None:
+        """The files workers wrote under an output_folder() prefix, downloaded into `folder` (the
+        same relative paths) and deleted from the bucket."""
+        if not self.url:
+            return
+        import s3fs
+
+        filesystem = s3fs.S3FileSystem(**self.options)
+        prefix = output.removeprefix("s3://")
+        try:
+            for key in filesystem.find(prefix):
+                target = folder / key.removeprefix(f"{prefix}/")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                filesystem.get_file(key, str(target))
+            filesystem.rm(prefix, recursive=True)
+        except OSError as error:
+            raise PipelineError(f"{SETTING}: cannot fetch the workers' files from {output} ({error})") from None
+
     def _staged(self, path: Path) -> str:
         """The file's URL under compute.storage, uploaded unless an object of that content is there."""
         import s3fs
@@ -68,7 +108,7 @@ class WorkerStorage:
         except OSError as error:  # s3fs turns S3's refusals into PermissionError, FileNotFoundError...
             raise PipelineError(
                 f"{SETTING}: cannot upload {path.name} to {url} ({type(error).__name__}: {error}); the keys need "
-                "s3:PutObject and s3:GetObject on that prefix"
+                "s3:PutObject and s3:GetObject on that prefix (s3:ListBucket, s3:DeleteObject too)"
             ) from None
         return url
 
@@ -78,6 +118,31 @@ def open_input(name: str, options: dict) -> IO[bytes]:
     import fsspec
 
     return fsspec.open(name, "rb", **options).open()
+
+
+def open_output(name: str, options: dict) -> IO[bytes]:
+    """On a worker: a file to write (a path in an existing folder, or an s3:// URL via s3fs)."""
+    import fsspec
+
+    return fsspec.open(name, "wb", **options).open()
+
+
+def worker_path(path: Path, staged: dict) -> Path:
+    """On a worker: the file the stage named `path`, readable here: `path` itself, or, when
+    staged_files() staged it, a copy of its object in this machine's temporary folder (fetched
+    once: the name holds the content's hash)."""
+    url = staged["names"].get(str(path)) if staged else None
+    if url is None:
+        return path
+    import s3fs
+
+    copy = Path(tempfile.gettempdir()) / "cd4ml-storage" / url.split("/")[-2] / Path(path).name
+    if not copy.exists():
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        partial = copy.with_name(f".{copy.name}.{uuid.uuid4().hex}")  # never a half-fetched copy under its name
+        s3fs.S3FileSystem(**staged["options"]).get_file(url, str(partial))
+        os.replace(partial, copy)
+    return copy
 
 
 def sha256(path: Path) -> str:
@@ -156,7 +221,7 @@ def _check_bucket(url: str, settings: dict):
             raise PipelineError(f"{where}: bucket {bucket!r} does not exist: create it, or name another") from None
         raise PipelineError(
             f"{where}: refused ({code or error}) for the {credentials_source(found)}: the keys need "
-            "s3:ListBucket, s3:GetObject and s3:PutObject there"
+            "s3:ListBucket, s3:GetObject, s3:PutObject and s3:DeleteObject there"
         ) from None
     except (EndpointConnectionError, ConnectTimeoutError) as error:
         raise PipelineError(f"{where}: cannot reach it ({error}); is the server running, the address right?") from None
