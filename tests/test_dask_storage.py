@@ -24,11 +24,15 @@ from test_dask import MODULE, STAGES, Cluster, environment, set_params
 
 @pytest.fixture(scope="module")
 def cluster(ready_project, tmp_path_factory):
-    """A scheduler and two workers whose environment holds no AWS keys: they can only use the stage's."""
-    saved = {name: os.environ.pop(name) for name in list(os.environ) if name.startswith("AWS_")}
+    """A scheduler and two workers whose environment holds no AWS keys (they can only use the
+    stage's), and whose temporary folder is their own (no copy fetched by an earlier run is there)."""
+    folder = tmp_path_factory.mktemp("dask-cluster")
+    saved = {name: os.environ.pop(name) for name in list(os.environ) if name.startswith("AWS_") or name == "TMPDIR"}
+    os.environ["TMPDIR"] = str(folder)
     try:
-        started = Cluster(ready_project, tmp_path_factory.mktemp("dask-cluster"))
+        started = Cluster(ready_project, folder)
     finally:
+        del os.environ["TMPDIR"]
         os.environ.update(saved)
     yield started
     started.stop()
@@ -81,6 +85,32 @@ def test_workers_read_their_data_from_s3(cluster, s3_server, s3_bucket, ready_pr
     run([str(project / ".venv/bin/python"), "-m", f"{MODULE}.evaluate"], cwd=project, env=env)
     # then the metrics are the same: the staged copies are the splits, byte for byte
     assert json.loads((project / "metrics.json").read_text()) == metrics
+
+
+def test_bad_data_read_from_s3_is_named_as_in_the_workspace(cluster, s3_server, s3_bucket, ready_project, tmp_path):
+    # given a project on the dask engine with compute.storage on S3, whose main table's header names
+    # a column twice (a check of raw_data.py that runs where the file is read: on a worker)
+    project = copy_project(ready_project, tmp_path)
+    path = project / "data/raw/interactions.csv"
+    header, rows = path.read_text().split("\n", 1)
+    names = header.split(",")
+    path.chmod(0o644)
+    path.write_text(",".join([names[0], names[0], *names[2:]]) + "\n" + rows)
+    s3_remote(project, s3_bucket, s3_server.endpoint)
+    set_params(project, engine="dask", storage=f'"s3://{s3_bucket}/dask-data"')
+    # when preprocess runs on the cluster, its workers reading the table's copy from S3
+    result = subprocess.run([str(project / ".venv/bin/python"), "-m", f"{MODULE}.preprocess"], cwd=project,
+                            capture_output=True, text=True, env=environment(project, cluster.address) | s3_server.env(),
+                            timeout=300)
+    # then the error is the local engine's, naming the file as in the workspace (not the worker's
+    # copy that it was read from), in one line, and nothing is written
+    assert result.returncode == 1
+    column = names[0].strip('"')
+    assert result.stderr.startswith(f"error: data/raw/interactions.csv: the header names column {column!r} twice"), \
+        result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert f"dask-data/{sha256(path)}/{path.name}" in read_back(s3_server.log, s3_bucket)
+    assert not (project / "data/processed").exists()
 
 
 @pytest.mark.parametrize("problem", ["missing-bucket", "closed-endpoint", "refused-key"])
