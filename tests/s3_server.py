@@ -40,6 +40,8 @@ class S3Server:
     # The key this server accepts (any key, unless it checks credentials).
     access_key_id: str = CREDENTIALS["AWS_ACCESS_KEY_ID"]
     secret_access_key: str = CREDENTIALS["AWS_SECRET_ACCESS_KEY"]
+    # The server's log: one line per request it answered ("GET /bucket/key HTTP/1.1" 200 ...).
+    log: Path | None = None
 
     def client(self, service: str = "s3"):
         return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
@@ -79,7 +81,7 @@ def moto_server(tmp_path_factory):
                 pytest.fail(f"moto_server did not start on {endpoint}; see {log.name}")
             time.sleep(0.2)
     try:
-        yield S3Server(endpoint, process)
+        yield S3Server(endpoint, process, log=Path(log.name))
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -14,8 +14,9 @@ predicted value for a regression target: 15 M test rows of a 74 M row dataset ar
 are gathered gives exactly the local engine's numbers; features stay on the cluster.
 
 Paths are made absolute: the workers of a LocalCluster, or of a cluster on this machine, do
-not share the stage's working directory. A cluster on other machines must see the same paths
-(shared storage): README, "Compute engines".
+not share the stage's working directory. With compute.storage: s3://... workers read and write
+copies in object storage instead (storage.py), for a cluster on other machines that does not
+share this filesystem: README, "Compute engines".
 """
 
 import warnings
@@ -34,37 +35,40 @@ from .models import (
     stops_early,
     unfitted_like,
 )
+from .storage import WorkerFiles, WorkerStorage, open_input, open_output, worker_path
 
 
 # --- Reading processed splits ------------------------------------------------------------
-def read_split(path: Path, schema: dict):
+def read_split(split: WorkerFiles, schema: dict):
     """A processed split as a Dask dataframe: features with their categories restored, and labels.
 
     One partition per parquet row group, in file order (a split is one file, or a folder of
     parts): features and labels always have the same partitions, which xgboost.dask requires
     (dask's read_parquet may fuse small files differently for different column selections).
+    Row groups are counted in the stage's own copies; workers open the names storage.py gave.
     """
     import dask.dataframe as dd
     import pyarrow.parquet as pq
     from dask import delayed
 
-    path = Path(path).resolve()
-    files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
     pieces: list[tuple[str, int | None]] = []
-    for file in files:
-        groups = pq.ParquetFile(file).num_row_groups
-        pieces += [(str(file), group) for group in range(groups)] if groups else [(str(file), None)]
-    meta = _with_categories(pq.read_schema(files[0]).empty_table().to_pandas(), schema)
+    for local, name in zip(split.local, split.names, strict=True):
+        groups = pq.ParquetFile(local).num_row_groups
+        pieces += [(name, group) for group in range(groups)] if groups else [(name, None)]
+    meta = _with_categories(pq.read_schema(split.local[0]).empty_table().to_pandas(), schema)
     frame = dd.from_delayed(
-        [delayed(_read_piece)(file, group, schema) for file, group in pieces], meta=meta, verify_meta=False
+        [delayed(_read_piece)(name, group, schema, split.options) for name, group in pieces],
+        meta=meta,
+        verify_meta=False,
     )
     return frame[schema["features"]], frame[schema["target"]]
 
 
-def _read_piece(file: str, group: int | None, schema: dict) -> pd.DataFrame:
+def _read_piece(name: str, group: int | None, schema: dict, options: dict) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
-    table = pq.read_table(file) if group is None else pq.ParquetFile(file).read_row_group(group)
+    with open_input(name, options) as file:
+        table = pq.read_table(file) if group is None else pq.ParquetFile(file).read_row_group(group)
     return _with_categories(table.to_pandas(), schema)
 
 
@@ -75,7 +79,7 @@ def _with_categories(partition: pd.DataFrame, schema: dict) -> pd.DataFrame:
     return partition
 
 
-def feature_distributions(train_file: Path, schema: dict, params: dict) -> dict:
+def feature_distributions(train_split: WorkerFiles, schema: dict, params: dict) -> dict:
     """drift.feature_distributions of the training split, computed on the cluster: per numeric
     feature its missing share and quantiles (dask's approximate quantiles, deterministic for the
     same data), per categorical feature its missing share and value counts."""
@@ -84,7 +88,7 @@ def feature_distributions(train_file: Path, schema: dict, params: dict) -> dict:
     from .drift import categorical_summary, numeric_summary, quantile_levels
     from .preprocess import drift_columns
 
-    features, _ = read_split(train_file, schema)
+    features, _ = read_split(train_split, schema)
     numeric, categorical = drift_columns(schema)
     levels = quantile_levels(params)
     numbers = {column: features[column].astype("float64") for column in numeric}
@@ -125,7 +129,7 @@ def _take(partition, keep: np.ndarray):
 
 
 # --- Train -------------------------------------------------------------------------------
-def fit(client, train_file: Path, schema: dict, train_params: dict):
+def fit(client, train_split: WorkerFiles, schema: dict, train_params: dict):
     """An ordinary xgboost XGBClassifier (XGBRegressor for a regression target, schema.json's task)
     trained with xgboost.dask on the cluster; and its rows.
 
@@ -147,7 +151,7 @@ def fit(client, train_file: Path, schema: dict, train_params: dict):
     arguments = {key: value for key, value in template.get_params().items() if key != "n_jobs"}
     model = dxgb.DaskXGBRegressor(**arguments) if task == "regression" else dxgb.DaskXGBClassifier(**arguments)
     model.client = client
-    features, labels = read_split(train_file, schema)
+    features, labels = read_split(train_split, schema)
     features = features.map_partitions(model_input, template)  # categories or codes, as the local engine
     starts = offsets(features)
     workers = len(client.scheduler_info(n_workers=-1)["workers"])
@@ -223,10 +227,10 @@ def _as_local_model(trained, template):
 
 
 # --- Evaluate and sanity-check -----------------------------------------------------------
-def predict(client, model, split_file: Path, schema: dict) -> tuple[np.ndarray, np.ndarray]:
+def predict(client, model, split: WorkerFiles, schema: dict) -> tuple[np.ndarray, np.ndarray]:
     """(labels, models.predictions) of a split: each partition predicted on a worker; class
     probabilities (a column per class) for a classifier, values (one column) for a regressor."""
-    features, labels = read_split(split_file, schema)
+    features, labels = read_split(split, schema)
     columns = len(schema["classes"]) if is_classifier(model) else 1
     # xgboost's probabilities are float32, as the local engine passes them on: widened to float64
     # their rows would miss summing to 1 by float64's standards, and scikit-learn's metrics warn.
@@ -249,17 +253,19 @@ def _predict_partition(partition: pd.DataFrame, model, columns: int, dtype: str)
     return pd.DataFrame(predicted, index=partition.index, columns=[str(i) for i in range(columns)])
 
 
-def labels_of(split_file: Path, schema: dict) -> np.ndarray:
-    return read_split(split_file, schema)[1].compute().to_numpy()
+def labels_of(split: WorkerFiles, schema: dict) -> np.ndarray:
+    return read_split(split, schema)[1].compute().to_numpy()
 
 
-def cross_validate(client, trained, train_file: Path, schema: dict, train_params: dict, sanity: dict) -> np.ndarray:
+def cross_validate(
+    client, trained, train_split: WorkerFiles, schema: dict, train_params: dict, sanity: dict
+) -> np.ndarray:
     """Fold scores (ROC AUC; r2 for regression) as sanity_check's local cross-validation computes
     them: the same sample of at most cv_max_rows training rows, the same folds
     (models.cross_validation_plan), one fold per cluster task."""
     from sklearn.metrics import get_scorer
 
-    features, labels = read_split(train_file, schema)
+    features, labels = read_split(train_split, schema)
     starts = offsets(features)
     rows = int(starts[-1])
     if rows > sanity["cv_max_rows"]:
@@ -369,8 +375,9 @@ def clean_part(number: int, part, source: str, columns: list[str] | None, lookup
         with_categories,
     )
 
+    readable = (worker_path(part[0], settings["staged"]), *part[1:])  # compute.storage: the staged copy
     try:
-        frame = read_part(part, settings["reading"])
+        frame = read_part(readable, settings["reading"])
         if columns is not None and list(frame.columns) != columns[1]:
             raise PipelineError(
                 f"{part[0]}: columns {list(frame.columns)} differ from those of {columns[0]} {columns[1]}"
@@ -396,7 +403,8 @@ def clean_part(number: int, part, source: str, columns: list[str] | None, lookup
     except PartitionError:
         raise
     except PipelineError as error:  # named as the stage names files: relative to the project, if inside
-        raise PartitionError(number, str(error).replace(f"{settings['project']}/", "")) from None
+        message = str(error).replace(str(readable[0]), str(part[0])).replace(f"{settings['project']}/", "")
+        raise PartitionError(number, message) from None
 
 
 def part_summary(cleaned: tuple, settings: dict) -> dict:
@@ -413,7 +421,7 @@ def part_summary(cleaned: tuple, settings: dict) -> dict:
     }
 
 
-def write_part(cleaned: tuple, is_test: np.ndarray, schema: dict, folder: Path, number: int) -> dict:
+def write_part(cleaned: tuple, is_test: np.ndarray, schema: dict, folder: str, number: int, options: dict) -> dict:
     """Partition `number` encoded as the local engine encodes (categories as int32 codes of the
     schema's categories; the target as preprocess.encode_target stores it: classes as int32 codes,
     or float64 values), its train and test rows written as parquet with the values of the count
@@ -437,11 +445,15 @@ def write_part(cleaned: tuple, is_test: np.ndarray, schema: dict, folder: Path, 
     keys = [KEY_PREFIX + column for column in schema["counts"].values()]
     encoded[keys] = frame[keys]
     for name, rows in (("train", ~is_test), ("test", is_test)):
-        encoded[rows].reset_index(drop=True).to_parquet(
-            folder / f"{name}.parquet" / f"part.{number:05d}.parquet", index=False
-        )
+        with open_output(part_name(folder, name, number), options) as file:
+            encoded[rows].reset_index(drop=True).to_parquet(file, index=False)
     counts = training_counts(frame.loc[~is_test, keys])
     return {key.removeprefix(KEY_PREFIX): values for key, values in counts.items()}
+
+
+def part_name(folder: str, split: str, number: int) -> str:
+    """Where partition `number` of a split is written (a path, or an s3:// URL: storage.py)."""
+    return f"{folder}/{split}.parquet/part.{number:05d}.parquet"
 
 
 def summed_counts(*partials: dict) -> dict:
@@ -451,14 +463,16 @@ def summed_counts(*partials: dict) -> dict:
     return add_counts({}, list(partials))
 
 
-def finish_part(file: Path, counts: dict, schema: dict) -> None:
+def finish_part(name: str, counts: dict, schema: dict, options: dict) -> None:
     """A written part with its count columns' values replaced by their count features."""
     from .count_features import with_count_features
 
-    frame = pd.read_parquet(file)
+    with open_input(name, options) as file:
+        frame = pd.read_parquet(file)
     keys = [KEY_PREFIX + column for column in schema["counts"].values()]
     values = frame[keys].rename(columns=lambda key: key.removeprefix(KEY_PREFIX))
-    with_count_features(frame.drop(columns=keys), values, counts).to_parquet(file, index=False)
+    with open_output(name, options) as file:
+        with_count_features(frame.drop(columns=keys), values, counts).to_parquet(file, index=False)
 
 
 def tree_reduce(function, items: list, width: int = 8):
@@ -472,10 +486,18 @@ def tree_reduce(function, items: list, width: int = 8):
 
 
 def build_dataset(
-    client, main_path: Path, lookups: list, data_params: dict, split_params: dict, folder: Path, reading: dict
+    client,
+    main_path: Path,
+    lookups: list,
+    data_params: dict,
+    split_params: dict,
+    folder: Path,
+    reading: dict,
+    storage: WorkerStorage,
 ):
     """preprocess.build_dataset on the cluster: checks, joins, encodes and splits the main table
     partition by partition, writing train/test parquet folders into `folder`. Returns (schema, profile).
+    With compute.storage the workers read the main table's files, and write their parts, there.
 
     The task and the split are the local engine's: the target column is gathered (one small value
     a row), checked and decided by preprocess.check_task, and the row numbers are split by
@@ -505,6 +527,7 @@ def build_dataset(
     settings["project"] = str(Path.cwd().resolve())
     source = str(main_path)
     parts = main_table_parts(main_path)
+    settings["staged"] = storage.staged_files(sorted({part[0] for part in parts}))
     columns = None
     if len(parts) > 1 and main_path.is_dir():
         first = parts[0][0]
@@ -566,8 +589,9 @@ def build_dataset(
     for name in ("train", "test"):
         (folder / f"{name}.parquet").mkdir()
     starts = np.concatenate([[0], np.cumsum([summary["rows"] for summary in summaries])])
+    output, options = storage.output_folder(folder)
     writes = [
-        delayed(write_part)(part, is_test[starts[number] : starts[number + 1]], schema, folder.resolve(), number)
+        delayed(write_part)(part, is_test[starts[number] : starts[number + 1]], schema, output, number, options)
         for number, part in enumerate(cleaned)
     ]
     # The count features need every partition's training rows counted first: the parts are written
@@ -575,10 +599,9 @@ def build_dataset(
     (counts,) = dask.compute(tree_reduce(summed_counts, writes))
     if counts:
         (counts_future,) = client.scatter([counts], broadcast=True)
-        files = [
-            file.resolve() for name in ("train", "test") for file in sorted((folder / f"{name}.parquet").iterdir())
-        ]
-        dask.compute(*[delayed(finish_part)(file, counts_future, schema) for file in files])
+        names = [part_name(output, split, number) for split in ("train", "test") for number in range(len(cleaned))]
+        dask.compute(*[delayed(finish_part)(name, counts_future, schema, options) for name in names])
+    storage.collect(output, folder)
     write_counts(counts, folder / COUNTS_FILE_NAME)
     return schema, profile
 

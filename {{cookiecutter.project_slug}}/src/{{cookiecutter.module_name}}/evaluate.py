@@ -41,6 +41,7 @@ from .common import (
 )
 from .compute import engine
 from .models import load_model, predictions
+from .storage import worker_storage
 
 
 def compute_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict:
@@ -110,12 +111,13 @@ def main() -> None:
     params = load_params()
     schema = read_json(SCHEMA_FILE)
     model = load_model(MODEL_FILE)
+    storage = worker_storage(params)  # checked before a cluster starts
     with engine(params) as client:
         if client is None:
             features, labels = load_split(TEST_FILE, schema)
             output = predictions(model, features)
         else:  # compute.engine: dask
-            labels, output = dask_engine.predict(client, model, TEST_FILE, schema)
+            labels, output = dask_engine.predict(client, model, storage.files(TEST_FILE), schema)
     if schema.get("task") == "regression":
         evaluate_regression(model, labels, output, schema, params["evaluate"])
         return

@@ -35,6 +35,7 @@ from .count_features import COUNTS_FILE_NAME, count_columns, training_counts, wi
 from .count_features import feature_name as count_feature_name
 from .drift import drift_params, feature_distributions
 from .raw_data import read_table, reading_params
+from .storage import worker_storage
 from .task import decide_task, regression_strata, regression_target, requested_task
 
 
@@ -389,6 +390,7 @@ def main() -> None:
     lookups = [
         (read_table(raw_dir / lookup["table"], reading), lookup["key"]) for lookup in data_params.get("lookups") or []
     ]
+    storage = worker_storage(params)  # checked before a cluster starts
     with engine(params) as client, atomic_path(PROCESSED_DIR, directory=True) as folder:
         if client is None:
             main_table = read_table(raw_dir / data_params["main_table"], reading)
@@ -400,9 +402,10 @@ def main() -> None:
         else:  # compute.engine: dask: train.parquet and test.parquet are folders of parts
             main_path = raw_dir / data_params["main_table"]
             schema, profile = dask_engine.build_dataset(
-                client, main_path, lookups, data_params, params["preprocess"], folder, reading
+                client, main_path, lookups, data_params, params["preprocess"], folder, reading, storage
             )
-            distributions = dask_engine.feature_distributions(folder / "train.parquet", schema, drift_settings)
+            train_split = storage.files(folder / "train.parquet")  # staged: train's workers find it there
+            distributions = dask_engine.feature_distributions(train_split, schema, drift_settings)
         write_json(folder / "schema.json", schema)
     write_json(DATA_PROFILE_FILE, profile)
     write_json(FEATURE_DISTRIBUTIONS_FILE, distributions)

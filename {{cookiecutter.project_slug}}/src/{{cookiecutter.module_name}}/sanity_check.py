@@ -39,6 +39,7 @@ from .common import (
 )
 from .compute import engine, usable_cpus
 from .models import cross_validation_plan, is_xgboost, load_model, model_input, predictions, unfitted_like
+from .storage import worker_storage
 
 
 def required_test_rows(total_rows: int, classes: int, sanity: dict) -> int:
@@ -191,6 +192,7 @@ def main() -> None:
     schema = read_json(SCHEMA_FILE)
     model = load_model(MODEL_FILE)
     task = schema.get("task", "classification")
+    storage = worker_storage(params)  # checked before a cluster starts
     with engine(params) as client:
         if client is None:
             train_features, train_labels = load_split(TRAIN_FILE, schema)
@@ -198,9 +200,10 @@ def main() -> None:
             predicted = predictions(model, test_features)
             fold_scores = cross_validate(model, train_features, train_labels, train_params, sanity, task)
         else:  # compute.engine: dask
-            train_labels = dask_engine.labels_of(TRAIN_FILE, schema)
-            test_labels, predicted = dask_engine.predict(client, model, TEST_FILE, schema)
-            fold_scores = dask_engine.cross_validate(client, model, TRAIN_FILE, schema, train_params, sanity)
+            train_split, test_split = storage.files(TRAIN_FILE), storage.files(TEST_FILE)
+            train_labels = dask_engine.labels_of(train_split, schema)
+            test_labels, predicted = dask_engine.predict(client, model, test_split, schema)
+            fold_scores = dask_engine.cross_validate(client, model, train_split, schema, train_params, sanity)
 
     noise = fold_noise(len(train_labels), sanity)
     if task == "regression":

@@ -30,6 +30,7 @@ from .common import (
 )
 from .compute import compute_settings, engine
 from .models import build_model, fit_model, stops_early
+from .storage import worker_storage
 from .training_curves import write_curves
 
 PACKAGES = ["xgboost", "scikit-learn", "pandas", "numpy", "dvc"]
@@ -66,6 +67,7 @@ def main() -> None:
     train_params = params["train"]
     schema = read_json(SCHEMA_FILE)
     task = schema.get("task", "classification")
+    storage = worker_storage(params)  # checked before a cluster starts
     with engine(params) as client:
         if client is None:
             features, labels = load_split(TRAIN_FILE, schema)
@@ -73,8 +75,9 @@ def main() -> None:
             model = fit(features, labels, train_params, task)
             rows = len(features)
         else:  # compute.engine: dask
+            train_split = storage.files(TRAIN_FILE)  # uploaded first if staged: not training time
             started = time.perf_counter()
-            model, rows = dask_engine.fit(client, TRAIN_FILE, schema, train_params)
+            model, rows = dask_engine.fit(client, train_split, schema, train_params)
         seconds = time.perf_counter() - started
 
     with atomic_path(MODEL_FILE) as temporary:
