@@ -28,7 +28,7 @@ from tools.ci_project import GIT_IDENTITY, SECRETS, edit, published_project, uv_
 GITHUB = [param for param in combinations() if param.values[0]["ci_provider"] in ("both", "github")]
 REPOSITORY = "acme/music-recommendation"
 GITHUB_TOKEN = "ghs-token-never-printed"
-XGBOOST = "    n_estimators: 200\n    max_depth: 6\n"
+XGBOOST = "    n_estimators: 200\n    max_depth: 5\n"
 
 
 # --- Every combination: schema, actionlint, zizmor -----------------------------------------
@@ -203,11 +203,11 @@ def pull_request_7(published, tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("pull-request-7")
     comments = root / "comments.json"
     published.branch("gh-fewer-trees", lambda work: edit(
-        work / "params.yaml", XGBOOST, "    n_estimators: 120\n    max_depth: 6\n"), "Try 120 trees")
+        work / "params.yaml", XGBOOST, "    n_estimators: 120\n    max_depth: 5\n"), "Try 120 trees")
     first = run_act(published, "gh-fewer-trees", "pull_request", pull_request_event(published, "gh-fewer-trees"),
                     root / "first", comments=comments)
     published.push_commit("gh-fewer-trees", lambda work: edit(
-        work / "params.yaml", "    n_estimators: 120\n    max_depth: 6\n", "    n_estimators: 3\n    max_depth: 1\n"),
+        work / "params.yaml", "    n_estimators: 120\n    max_depth: 5\n", "    n_estimators: 3\n    max_depth: 1\n"),
         "Try a tiny model")
     second = run_act(published, "gh-fewer-trees", "pull_request", pull_request_event(published, "gh-fewer-trees"),
                      root / "second", comments=comments)

@@ -88,7 +88,7 @@ class Pipeline:
 @pytest.fixture(scope="module")
 def published(tmp_path_factory, s3_server):
     project = published_project(tmp_path_factory, s3_server)
-    xgboost = "    n_estimators: 200\n    max_depth: 6\n"
+    xgboost = "    n_estimators: 200\n    max_depth: 5\n"
     project.branch("gl-deeper-trees", lambda work: edit(work / "params.yaml", xgboost,
                                                         "    n_estimators: 200\n    max_depth: 4\n"),
                    "Try shallower trees")
@@ -152,7 +152,7 @@ def test_param_change_is_trained_reported_and_gated(published, tmp_path):
     assert "## Gate: ✅ passed" in report
     assert re.search(r"\| Path +\| Metric +\| origin/main +\| workspace +\| Change", report)
     assert re.search(r"\| metrics\.json +\| roc_auc +\| 0\.\d+ +\| 0\.\d+ ", report)
-    assert re.search(r"\| train\.xgboost\.max_depth +\| 6 +\| 4 ", report)
+    assert re.search(r"\| train\.xgboost\.max_depth +\| 5 +\| 4 ", report)
     for image in ("confusion_matrix.png", "roc.png", "precision_recall.png", "feature_importance.png"):
         assert f"]({image})" in report and (pipeline.record / "1" / image).stat().st_size > 0
     # and no secret reached the logs

@@ -73,7 +73,7 @@ def test_the_report_flags_the_scaled_column_and_nothing_for_a_param_change(repro
     run([".venv/bin/dvc", "checkout", "--force", "--quiet"], cwd=project)
     git(project, "checkout", "--quiet", "-b", "deeper-trees")
     params = project / "params.yaml"
-    params.write_text(params.read_text().replace("    max_depth: 6\n", "    max_depth: 8\n", 1))
+    params.write_text(params.read_text().replace("    max_depth: 5\n", "    max_depth: 8\n", 1))
     assert stages_run(dvc_repro_preprocess(project)) == []
     # Then its report flags nothing
     section = drift_section(project)

@@ -76,7 +76,7 @@ def test_second_repro_runs_nothing(copy_of):
 
 def test_a_train_param_change_reruns_train_and_after_but_not_preprocess(copy_of):
     params = copy_of / "params.yaml"
-    params.write_text(params.read_text().replace("n_estimators: 200\n    max_depth: 6", "n_estimators: 150\n    max_depth: 6"))
+    params.write_text(params.read_text().replace("n_estimators: 200\n    max_depth: 5", "n_estimators: 150\n    max_depth: 5"))
     result = run(["make", "repro"], cwd=copy_of)
     assert stages_run(result.stdout) == ["train", "evaluate", "sanity-check"]
 

@@ -86,7 +86,7 @@ def test_release_refuses_uncommitted_changes_and_an_unreproduced_commit(reproduc
 
     # A committed param change that was not reproduced: dvc.lock does not pin a model to fetch
     params = project / "params.yaml"
-    params.write_text(params.read_text().replace("    max_depth: 6\n", "    max_depth: 5\n", 1))
+    params.write_text(params.read_text().replace("    max_depth: 5\n", "    max_depth: 4\n", 1))
     commit(project, "Shallower trees, not reproduced")
     unpinned = run(["make", "release"], cwd=project, check=False, env=GIT_IDENTITY)
     assert unpinned.returncode != 0 and "dvc.lock does not pin the pipeline's outputs" in unpinned.stderr
