@@ -173,7 +173,8 @@ def run_act(published, branch: str, event: str, payload: dict, record: Path, sec
     checkout = published.clone(branch, record.with_name(record.name + "-checkout"), shallow=False)
     secrets = {**SECRETS, "GITHUB_TOKEN": GITHUB_TOKEN} if secrets is None else secrets
     run = run_workflow(checkout, event, payload, secrets, record,
-                       variables={"GITHUB_REPOSITORY": REPOSITORY, "UV_CACHE_DIR": uv_cache_dir()}, **options)
+                       variables={"GITHUB_REPOSITORY": REPOSITORY, "UV_CACHE_DIR": uv_cache_dir(),
+                                  "MYPY_CACHE_DIR": str(published.mypy_cache)}, **options)
     print(f"\nact {event} run of {branch}: {run.seconds:.1f} s")
     return run
 
