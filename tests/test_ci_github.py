@@ -5,7 +5,8 @@ schema, no actionlint finding, no zizmor finding (offline audits), least privile
 in the steps that use them. Slow, on the default project: the workflow run by a real Actions
 runner, nektos/act (tests/tools/act.py: host mode, the `uses:` actions served by local stand-ins),
 against a DVC remote on the moto S3 server and a `cml` stub that keeps the pull request's
-comments as GitHub would (tests/tools/cml).
+comments as GitHub would (tests/tools/cml). The jobs share this machine's uv cache and one mypy
+cache per test process (tests/tools/ci_project.py), as a runner's jobs share its caches.
 
 Wall time of the pull request runs (printed with -s; main's sample data has 6,000 rows here,
 CI_SAMPLE_ROWS=20000 gives the project's default size):
@@ -317,7 +318,8 @@ def gpu_push_to_main(published, tmp_path_factory) -> dict:
     so one push to main proves both, and act runs the training and release jobs once, not twice.
     """
     root = tmp_path_factory.mktemp("gpu-push-to-main")
-    gpu_workflow = (bake(root / "gpu", use_gpu="yes", gpu_runner_tag="a100") / WORKFLOW).read_text()
+    gpu_workflow_file = bake(root / "gpu", use_gpu="yes", gpu_runner_tag="a100") / WORKFLOW
+    gpu_workflow = gpu_workflow_file.read_text()
 
     def gpu_runners_and_fewer_points_reproduced(work: Path) -> None:
         (work / WORKFLOW).write_text(gpu_workflow)
@@ -331,7 +333,7 @@ def gpu_push_to_main(published, tmp_path_factory) -> dict:
     labelled = run_act(published, "gh-gpu-reproduced", "push", payload, root / "labelled",
                        platforms={"ubuntu-latest": "-self-hosted", "a100": "-self-hosted"})
     return {"unlabelled": unlabelled, "labelled": labelled, "record": root / "labelled",
-            "workflow": load_workflow(root / "gpu" / WORKFLOW)}
+            "workflow": load_workflow(gpu_workflow_file)}
 
 
 def test_push_to_main_with_a_reproduced_commit_releases_and_pushes_the_tag(gpu_push_to_main, published, workflow):
