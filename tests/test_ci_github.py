@@ -5,7 +5,8 @@ schema, no actionlint finding, no zizmor finding (offline audits), least privile
 in the steps that use them. Slow, on the default project: the workflow run by a real Actions
 runner, nektos/act (tests/tools/act.py: host mode, the `uses:` actions served by local stand-ins),
 against a DVC remote on the moto S3 server and a `cml` stub that keeps the pull request's
-comments as GitHub would (tests/tools/cml).
+comments as GitHub would (tests/tools/cml). The jobs share this machine's uv cache and one mypy
+cache per test process (tests/tools/ci_project.py), as a runner's jobs share its caches.
 
 Wall time of the pull request runs (printed with -s; main's sample data has 6,000 rows here,
 CI_SAMPLE_ROWS=20000 gives the project's default size):
@@ -174,7 +175,8 @@ def run_act(published, branch: str, event: str, payload: dict, record: Path, sec
     checkout = published.clone(branch, record.with_name(record.name + "-checkout"), shallow=False)
     secrets = {**SECRETS, "GITHUB_TOKEN": GITHUB_TOKEN} if secrets is None else secrets
     run = run_workflow(checkout, event, payload, secrets, record,
-                       variables={"GITHUB_REPOSITORY": REPOSITORY, "UV_CACHE_DIR": uv_cache_dir()}, **options)
+                       variables={"GITHUB_REPOSITORY": REPOSITORY, "UV_CACHE_DIR": uv_cache_dir(),
+                                  "MYPY_CACHE_DIR": str(published.mypy_cache)}, **options)
     print(f"\nact {event} run of {branch}: {run.seconds:.1f} s")
     return run
 
@@ -306,17 +308,43 @@ def test_push_to_main_reproduces_and_uploads_to_the_remote(published, s3_server,
     assert git(published.origin, "tag", "--points-at", git(published.origin, "rev-parse", "gh-main-next")) == ""
 
 
-def test_push_to_main_with_a_reproduced_commit_releases_and_pushes_the_tag(published, tmp_path):
-    # Given a commit on main whose author reproduced it (dvc.lock committed), pushing nothing
-    def fewer_points_reproduced(work: Path) -> None:
+@pytest.fixture(scope="module")
+def gpu_push_to_main(published, tmp_path_factory) -> dict:
+    """A push to main of a commit that switches the workflow to GPU runners ([self-hosted, a100]) and
+    changes the evaluation, reproduced by its author (dvc.lock committed), pushing nothing; run twice:
+    with no runner labelled a100, then with this machine registered as one.
+
+    The labelled run is also the suite's run of a release from a reproduced commit: the release job
+    runs on ubuntu-latest and is the same in the GPU and the default workflow (its test checks that),
+    so one push to main proves both, and act runs the training and release jobs once, not twice.
+    """
+    root = tmp_path_factory.mktemp("gpu-push-to-main")
+    gpu_workflow_file = bake(root / "gpu", use_gpu="yes", gpu_runner_tag="a100") / WORKFLOW
+    gpu_workflow = gpu_workflow_file.read_text()
+
+    def gpu_runners_and_fewer_points_reproduced(work: Path) -> None:
+        (work / WORKFLOW).write_text(gpu_workflow)
         edit(work / "params.yaml", "  curve_points: 200 ", "  curve_points: 160 ")
         run_command(["make", "pipeline"], cwd=work)
 
-    published.branch("gh-main-reproduced", fewer_points_reproduced, "Keep fewer curve points, reproduced")
+    published.branch("gh-gpu-reproduced", gpu_runners_and_fewer_points_reproduced,
+                     "Train on GPU runners; keep fewer curve points, reproduced")
+    payload = push_event(published, "gh-gpu-reproduced")
+    unlabelled = run_act(published, "gh-gpu-reproduced", "push", payload, root / "unlabelled")
+    labelled = run_act(published, "gh-gpu-reproduced", "push", payload, root / "labelled",
+                       platforms={"ubuntu-latest": "-self-hosted", "a100": "-self-hosted"})
+    return {"unlabelled": unlabelled, "labelled": labelled, "record": root / "labelled",
+            "workflow": load_workflow(gpu_workflow_file)}
+
+
+def test_push_to_main_with_a_reproduced_commit_releases_and_pushes_the_tag(gpu_push_to_main, published, workflow):
+    # Given a commit on main whose author reproduced it (dvc.lock committed), pushing nothing, and
+    # whose workflow's release job is the default workflow's (the commit also moves training to GPU
+    # runners, see gpu_push_to_main)
+    assert gpu_push_to_main["workflow"]["jobs"]["release"] == workflow["jobs"]["release"]
 
     # When the workflow runs for the push to main
-    run = run_act(published, "gh-main-reproduced", "push", push_event(published, "gh-main-reproduced"),
-                  tmp_path / "run")
+    run = gpu_push_to_main["labelled"]
 
     # Then, the gate passed, the release job registered the commit's model and pushed the tag to origin
     release = run.job("release")
@@ -324,7 +352,7 @@ def test_push_to_main_with_a_reproduced_commit_releases_and_pushes_the_tag(publi
     output = release.output("Register the version and push its tag")
     tag = re.search(r"registered (model@v\d+\.\d+\.\d+) \(roc_auc 0\.\d{5} >= baseline", output)
     assert tag, output
-    commit = git(published.origin, "rev-parse", "gh-main-reproduced")
+    commit = git(published.origin, "rev-parse", "gh-gpu-reproduced")
     assert git(published.origin, "rev-parse", f"{tag.group(1)}^{{commit}}") == commit
     assert "data: 6000 rows" in git(published.origin, "tag", "--list", "--format=%(contents)", tag.group(1))
     assert GITHUB_TOKEN not in run.text() and SECRETS["AWS_SECRET_ACCESS_KEY"] not in run.text()
@@ -345,26 +373,21 @@ def test_pull_request_from_a_fork_gets_a_clear_message(published, tmp_path):
     assert "Pull requests from forks get no access to this repository's secrets" in fork.log()
 
 
-def test_gpu_training_job_is_selected_by_its_runner_label(published, tmp_path):
+def test_gpu_training_job_is_selected_by_its_runner_label(gpu_push_to_main):
     # Given main with the workflow of a use_gpu=yes bake, whose training job runs on [self-hosted, a100]
-    gpu_workflow = (bake(tmp_path / "gpu", use_gpu="yes", gpu_runner_tag="a100") / WORKFLOW).read_text()
-    published.branch("gh-gpu", lambda work: (work / WORKFLOW).write_text(gpu_workflow), "Train on GPU runners")
-    payload = push_event(published, "gh-gpu")
-
     # When act offers no runner with that label, then the training job waits for one: it does not run
-    unlabelled = run_act(published, "gh-gpu", "push", payload, tmp_path / "unlabelled")
+    unlabelled = gpu_push_to_main["unlabelled"]
     assert not unlabelled.job(TRAIN).ran
     assert "a100" in unlabelled.text()
     # When this machine registers as a runner labelled a100, then the training job runs on it and passes
-    labelled = run_act(published, "gh-gpu", "push", payload, tmp_path / "labelled",
-                       platforms={"ubuntu-latest": "-self-hosted", "a100": "-self-hosted"})
+    labelled = gpu_push_to_main["labelled"]
     assert labelled.returncode == 0, labelled.job(TRAIN).log() + labelled.stderr
     assert labelled.job(TRAIN).result == "success"
     # and the cloud runner's launcher, on a GitHub-hosted runner, does nothing without CML_RUNNER_TOKEN
     launcher = labelled.job("launch-gpu-runner")
     assert launcher.result == "success"
     assert launcher.steps == []  # act logs no step whose if: is false
-    assert cml_calls(tmp_path / "labelled") == []
+    assert cml_calls(gpu_push_to_main["record"]) == []
 
 
 def test_report_says_when_the_base_has_no_results_yet(published, tmp_path):

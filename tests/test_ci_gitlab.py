@@ -4,7 +4,8 @@ Fast, on every combination that has the file: valid by check-jsonschema's vendor
 schema. Slow, on the default project: merge request pipelines run by gitlab-ci-local (shell
 executor, each job in a fresh copy of a shallow clone, as a runner would), against a DVC remote
 on the moto S3 server, with a `cml` stub on PATH that records the comment (tests/tools/cml).
-The jobs reuse this machine's uv cache, as a runner's cache would be.
+The jobs reuse this machine's uv cache, as a runner's cache would be, and one mypy cache per test
+process (tools/ci_project.py).
 
 Wall time of the merge request pipelines (printed with -s; main's sample data has 6,000 rows
 here, CI_SAMPLE_ROWS=20000 gives the project's default size):
@@ -105,7 +106,8 @@ def merge_request_pipeline(published, branch: str, tmp_path: Path, secrets: dict
     variables = {
         "CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "7",
         "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": branch, "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
-        "UV_CACHE_DIR": uv_cache_dir(), "REPO_TOKEN": REPO_TOKEN, **secrets,
+        "UV_CACHE_DIR": uv_cache_dir(), "MYPY_CACHE_DIR": str(published.mypy_cache), "REPO_TOKEN": REPO_TOKEN,
+        **secrets,
     }
     return run_pipeline(published, branch, tmp_path, variables, ["CI_PIPELINE_SOURCE"])
 
@@ -113,7 +115,8 @@ def merge_request_pipeline(published, branch: str, tmp_path: Path, secrets: dict
 def main_push_pipeline(published, branch: str, tmp_path: Path) -> Pipeline:
     """Clone `branch` and run the pipeline of a push that made it main's head."""
     variables = {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main",
-                 "UV_CACHE_DIR": uv_cache_dir(), "REPO_TOKEN": REPO_TOKEN, **SECRETS}
+                 "UV_CACHE_DIR": uv_cache_dir(), "MYPY_CACHE_DIR": str(published.mypy_cache),
+                 "REPO_TOKEN": REPO_TOKEN, **SECRETS}
     return run_pipeline(published, branch, tmp_path, variables, ["CI_PIPELINE_SOURCE", "CI_COMMIT_BRANCH",
                                                                   "CI_DEFAULT_BRANCH"])
 

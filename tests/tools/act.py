@@ -10,7 +10,6 @@ found by the action's name, so a pin bump needs no test change. act writes JSON 
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from conftest import discard
 
 TOOLS = Path(__file__).resolve().parent
 STANDINS = TOOLS / "github_actions"
@@ -141,7 +141,9 @@ def run_workflow(checkout: Path, event: str, payload: dict, secrets: dict, recor
     result = subprocess.run(command, cwd=checkout, env=environment, capture_output=True, text=True, timeout=900)
     seconds = time.monotonic() - started
     (record / "act.jsonl").write_text(result.stdout)  # act's whole log, for a failing test's reader
-    # act leaves a failed job's workspace behind (a checkout with its .venv, over a GB): not needed.
-    shutil.rmtree(record / "act-cache", ignore_errors=True)
+    # act leaves a failed job's workspace behind (a checkout with its .venv, over a GB): not needed,
+    # and deleted in the background (conftest.discard) rather than while the test waits.
+    if (record / "act-cache").is_dir():
+        discard(record / "act-cache")
     lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     return ActRun(result.returncode, lines, result.stderr, seconds)

@@ -5,6 +5,13 @@ runs `make setup`, `make repro` and `make push` on main, commits the results and
 bare git repository on disk, the "origin" that CI clones. Branches are made in that working copy
 and pushed; `clone` checks one out as CI does. Built once per test process, because the CI tests
 of both providers start from the same main.
+
+The CI jobs of one test process share caches as a runner's jobs would: this machine's uv cache
+(`uv_cache_dir`), and one mypy cache (`PublishedProject.mypy_cache`, given to the jobs as
+MYPY_CACHE_DIR), which the first pipeline's `make lint` fills from cold. mypy still checks every
+job's checkout: a file whose content differs from what the cache recorded is checked again, so a
+type error is found with a warm cache as with a cold one; only the unchanged files (and the
+libraries' stubs) are not re-analysed in every pipeline.
 """
 
 import os
@@ -38,6 +45,7 @@ class PublishedProject:
     work: Path    # the developer's working copy, on main
     origin: Path  # the bare repository CI clones from
     bucket: str
+    mypy_cache: Path  # MYPY_CACHE_DIR of the CI jobs (see the module's docstring)
 
     def branch(self, name: str, change: Callable[[Path], object], message: str) -> None:
         """Start `name` from main, apply `change` to the working copy, commit and push it."""
@@ -94,7 +102,7 @@ def published_project(tmp_path_factory, s3_server) -> PublishedProject:
     for args in (["add", "--all"], ["commit", "--quiet", "--message", "Train the first model"],
                  ["remote", "add", "origin", str(origin)], ["push", "--quiet", "origin", "main"]):
         run(["git", *args], cwd=project, env=GIT_IDENTITY)
-    _published[s3_server.endpoint] = PublishedProject(project, origin, bucket)
+    _published[s3_server.endpoint] = PublishedProject(project, origin, bucket, root / "mypy-cache")
     return _published[s3_server.endpoint]
 
 
