@@ -209,7 +209,7 @@ def pull_request_7(published, tmp_path_factory) -> dict:
     first = run_act(published, "gh-fewer-trees", "pull_request", pull_request_event(published, "gh-fewer-trees"),
                     root / "first", comments=comments)
     published.push_commit("gh-fewer-trees", lambda work: edit(
-        work / "params.yaml", "    n_estimators: 120\n    max_depth: 5\n", "    n_estimators: 3\n    max_depth: 1\n"),
+        work / "params.yaml", "    n_estimators: 120\n    max_depth: 5\n", "    n_estimators: 1\n    max_depth: 1\n"),
         "Try a tiny model")
     second = run_act(published, "gh-fewer-trees", "pull_request", pull_request_event(published, "gh-fewer-trees"),
                      root / "second", comments=comments)

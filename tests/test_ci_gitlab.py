@@ -96,7 +96,7 @@ def published(tmp_path_factory, s3_server):
     project.branch("gl-readme", lambda work: (work / "README.md").write_text(
         (work / "README.md").read_text() + "\nA note for reviewers.\n"), "Explain the project better")
     project.branch("gl-worse-model", lambda work: edit(work / "params.yaml", xgboost,
-                                                       "    n_estimators: 3\n    max_depth: 1\n"),
+                                                       "    n_estimators: 1\n    max_depth: 1\n"),
                    "Try a tiny model")
     return project
 
