@@ -279,8 +279,9 @@ def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], d
         random_state=split_params["seed"],
         stratify=strata,
     )
-    counts = training_counts(joined.loc[train.index, counted])
-    train = with_count_features(train, joined.loc[train.index, counted], counts)
+    train_keys = joined.loc[train.index, counted]
+    counts = training_counts(train_keys)
+    train = with_count_features(train, train_keys, counts)
     test = with_count_features(test, joined.loc[test.index, counted], counts)
     schema = dataset_schema(task, task_reason, target, classes, numeric, categorical, counted)
     schema["categories"] = {column: list(features[column].cat.categories) for column in categorical}
