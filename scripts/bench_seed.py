@@ -4,21 +4,23 @@ What most KKBox tutorials do, kept faithful on purpose (it is the yardstick, not
 improve): pandas read_csv, merge members and songs onto the interactions, fillna, label codes
 for the text columns, RandomForestClassifier(n_estimators=100, max_depth=25, n_jobs=-1).
 It uses the same feature columns and the same train/test split as the project's pipeline
-(params.yaml: data, preprocess), and scores ROC AUC the same way.
+(params.yaml: data, preprocess; the split by the project's own split.py, stratified by the
+target as the pipeline's is), and scores ROC AUC the same way.
 
 Run by bench.py with the baked project's python, in the project folder, after its pipeline:
     .venv/bin/python scripts/bench_seed.py --out seed.json
 """
 
 import argparse
+import importlib
 import json
+import sys
 from pathlib import Path
 
 import pandas as pd
 import yaml
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import train_test_split
 
 
 def main() -> None:
@@ -42,20 +44,20 @@ def main() -> None:
     X = X.fillna(-1)
     y = df[data["target"]]
 
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=split["test_size"], random_state=split["seed"], stratify=y
+    sys.path.insert(0, "src")
+    module = next(path.parent.name for path in Path("src").glob("*/split.py"))
+    is_test = importlib.import_module(f"{module}.split").holdout_mask(
+        len(y), split["test_size"], split["seed"], y.to_numpy()
     )
+    X_train, X_test, y_train, y_test = X[~is_test], X[is_test], y[~is_test], y[is_test]
     model = RandomForestClassifier(n_estimators=100, max_depth=25, n_jobs=-1, random_state=split["seed"])
     model.fit(X_train, y_train)
     roc_auc = roc_auc_score(y_test, model.predict_proba(X_test)[:, 1])
 
     # The comparison is fair only on the pipeline's own test rows: its test split (written by
-    # preprocess) must hold the same labels in the same order. The dask engine writes the same
-    # rows in the raw data's order (it does not shuffle), which is y_test sorted by row.
+    # preprocess) must hold the same labels in the same order (both engines keep the raw order).
     pipeline_test = pd.read_parquet("data/processed/test.parquet", columns=[data["target"]])[data["target"]]
-    same_split = len(pipeline_test) == len(y_test) and any(
-        (pipeline_test.to_numpy() == order.to_numpy()).all() for order in (y_test, y_test.sort_index())
-    )
+    same_split = len(pipeline_test) == len(y_test) and bool((pipeline_test.to_numpy() == y_test.to_numpy()).all())
     arguments.out.write_text(json.dumps({"roc_auc": round(float(roc_auc), 5), "same_split": bool(same_split)}))
 
 

@@ -35,6 +35,7 @@ from .models import (
     stops_early,
     unfitted_like,
 )
+from .split import holdout_mask
 from .storage import WorkerFiles, WorkerStorage, open_input, open_output, worker_path
 
 
@@ -501,13 +502,11 @@ def build_dataset(
 
     The task and the split are the local engine's: the target column is gathered (one small value
     a row), checked and decided by preprocess.check_task, and the row numbers are split by
-    train_test_split with the same strata (classes, or a regression target's quantile bins) and
-    preprocess.seed, so each split holds the same rows; rows keep their order in the raw data
-    instead of being shuffled.
+    split.holdout_mask with the same strata (classes, or a regression target's quantile bins) and
+    preprocess.seed, so each split holds the same rows in the same order (the raw data's).
     """
     import dask
     from dask import delayed
-    from sklearn.model_selection import train_test_split
 
     from .count_features import COUNTS_FILE_NAME, count_columns, write_counts
     from .preprocess import (
@@ -552,14 +551,7 @@ def build_dataset(
     task, task_reason = check_task(gathered, data_params)
     values, classes, strata = encode_target(target_column, task, source, split_params["test_size"])
     rows = len(values)
-    train_rows, test_rows = train_test_split(
-        np.arange(rows),
-        test_size=split_params["test_size"],
-        random_state=split_params["seed"],
-        stratify=strata,
-    )
-    is_test = np.zeros(rows, dtype=bool)
-    is_test[test_rows] = True
+    is_test = holdout_mask(rows, split_params["test_size"], split_params["seed"], strata)
     schema = dataset_schema(task, task_reason, target, classes, numeric, categorical, counted)
     schema["categories"] = {
         column: sorted(set().union(*(summary["categories"][column] for summary in summaries))) for column in categorical
@@ -579,7 +571,7 @@ def build_dataset(
     profile = {
         "task": task,
         "rows": {"total": rows, "train": rows - test_count, "test": test_count},
-        **target_profile(task, values, classes, values[train_rows]),  # in the local split's order: the same sums
+        **target_profile(task, values, classes, values[~is_test]),
         "missing_share": {
             column: round(sum(summary["missing"][column] for summary in summaries) / rows, 4)
             for column in numeric + categorical

@@ -2,7 +2,7 @@
 
 Reads the main table (one CSV, or a folder of CSV shards) and the lookup tables that
 params.yaml names (raw_data.py), checks them, joins the lookups on their keys, encodes categoricals and
-splits train/test with a fixed seed. Every check names the file and the column at fault,
+splits train/test with a fixed seed (split.py). Every check names the file and the column at fault,
 and nothing is written unless all of them pass.
 
 The task (classification or regression, params.yaml data.task) is decided here, once (task.py),
@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from pandas.api.extensions import take
-from sklearn.model_selection import train_test_split
 
 from . import dask_engine
 from .common import (
@@ -35,6 +34,7 @@ from .count_features import COUNTS_FILE_NAME, count_columns, training_counts, wi
 from .count_features import feature_name as count_feature_name
 from .drift import drift_params, feature_distributions
 from .raw_data import read_table, reading_params
+from .split import holdout_mask
 from .storage import worker_storage
 from .task import decide_task, regression_strata, regression_target, requested_task
 
@@ -273,12 +273,8 @@ def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], d
         features[column] = to_category(joined[column])
 
     features[target], classes, strata = encode_target(joined[target], task, main_source, split_params["test_size"])
-    train, test = train_test_split(
-        features,
-        test_size=split_params["test_size"],
-        random_state=split_params["seed"],
-        stratify=strata,
-    )
+    is_test = holdout_mask(len(features), split_params["test_size"], split_params["seed"], strata)
+    train, test = features[~is_test], features[is_test]
     train_keys = joined.loc[train.index, counted]
     counts = training_counts(train_keys)
     train = with_count_features(train, train_keys, counts)
