@@ -147,5 +147,5 @@ def test_lock_file_pins_every_direct_dependency(tmp_path):
     wanted = pyproject["project"]["dependencies"] + pyproject["project"]["optional-dependencies"]["dev"]
     pinned = {line.split("==")[0].lower() for line in (project / "requirements.lock").read_text().splitlines()
               if "==" in line and not line.startswith("#")}
-    names = {re.split(r"[\[<>=]", requirement)[0].lower() for requirement in wanted}
+    names = {re.split(r"[\[<>=!~; ]", requirement)[0].lower() for requirement in wanted}
     assert names <= pinned, f"not pinned in requirements.lock: {names - pinned} (run make lock)"
