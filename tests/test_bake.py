@@ -19,11 +19,12 @@ STAGES = ["preprocess", "train", "evaluate", "sanity_check"]
 MODULE_FILES = ["__init__.py", "common.py", "compute.py", "dask_engine.py", "models.py", "raw_data.py",
                 "sample_data.py", "gate.py", "remote.py", "storage.py", "report.py", "task.py", "regression.py",
                 "report_regression.py", "experiments.py", "release.py", "drift.py", "training_curves.py",
-                "count_features.py", "split.py", *(f"{s}.py" for s in STAGES)]
+                "count_features.py", "split.py", "dask_training.py", *(f"{s}.py" for s in STAGES)]
 PROJECT_TESTS = ["conftest.py", "test_compute.py", "test_preprocess.py", "test_train.py", "test_evaluate.py",
                  "test_sanity_check.py", "test_gate.py", "test_report.py", "test_task.py", "test_regression.py",
                  "test_experiments.py", "test_drift.py", "test_training_curves.py", "test_storage.py",
-                 "test_count_features.py", "test_sample_data.py", "test_split.py"]
+                 "test_count_features.py", "test_sample_data.py", "test_split.py",
+                 "test_dask_training.py"]
 LEFTOVER_JINJA = re.compile(r"\{\{-?\s*cookiecutter|\{%-?\s|\s-?%\}|cookiecutter\.")
 
 

@@ -24,8 +24,8 @@ from tools.regression_data import use_in
 STAGES = ["preprocess", "train", "evaluate", "sanity-check"]
 MODULE = "music_recommendation"  # the default bake's package
 # Task names that only the dask engine's code puts on a scheduler: preprocess (clean_part,
-# write_part), xgboost.dask training (fn), evaluate/sanity-check predictions, cross-validation.
-DASK_TASKS = {"clean_part", "write_part", "fn", "predict_partition", "fold_score"}
+# write_part), the workers' xgboost training (dask_training.py), evaluate/sanity-check predictions, cross-validation.
+DASK_TASKS = {"clean_part", "write_part", "xgboost-training", "predict_partition", "fold_score"}
 
 
 # --- A real cluster -----------------------------------------------------------------------
@@ -215,7 +215,7 @@ def test_a_regression_target_runs_on_the_cluster_as_the_local_engine_decides_it(
     assert (project_copy / "data/processed/train.parquet").is_dir()
     for name, text in local.items():
         assert (project_copy / name).read_text() == text, name
-    # and xgboost.dask trained a regressor, saved as an ordinary XGBRegressor, that evaluate scored
+    # and the workers trained a regressor, saved as an ordinary XGBRegressor, that evaluate scored
     # with regression's metrics and plots and that passes regression's sanity checks
     info = json.loads((project_copy / "reports/train_info.json").read_text())
     assert (info["engine"], info["task"]) == ("dask", "regression")
@@ -289,7 +289,7 @@ def test_a_worker_killed_during_training_fails_clearly_and_saves_nothing(cluster
                                 text=True)
     # when the worker that runs xgboost's training task is killed (the scheduler says which)
     busy = ("next(iter(client.run_on_scheduler(lambda dask_scheduler: [w.pid for w in "
-            "dask_scheduler.workers.values() if any(t.prefix.name == 'fn' for t in w.processing)] or [0])))")
+            "dask_scheduler.workers.values() if any(t.prefix.name == 'xgboost-training' for t in w.processing)] or [0])))")
     try:
         pid = cluster.ask(busy, until_true=True)
         assert pid in [process.pid for process in cluster.processes], "training never started on a worker"

@@ -133,7 +133,7 @@ def engine(params: dict) -> Iterator[Any]:
             client.close()
         return
     # One single-threaded worker process per usable CPU: pandas work holds the GIL, so processes
-    # (not threads) keep every CPU busy; xgboost.dask trains one part per worker.
+    # (not threads) keep every CPU busy; train's xgboost runs one share of the rows per worker.
     with (
         LocalCluster(
             n_workers=usable_cpus(),

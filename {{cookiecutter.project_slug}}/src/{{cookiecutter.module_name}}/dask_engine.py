@@ -44,7 +44,7 @@ def read_split(split: WorkerFiles, schema: dict):
     """A processed split as a Dask dataframe: features with their categories restored, and labels.
 
     One partition per parquet row group, in file order (a split is one file, or a folder of
-    parts): features and labels always have the same partitions, which xgboost.dask requires
+    parts): features and labels always have the same partitions, which the row selections need
     (dask's read_parquet may fuse small files differently for different column selections).
     Row groups are counted in the stage's own copies; workers open the names storage.py gave.
     """
@@ -52,17 +52,28 @@ def read_split(split: WorkerFiles, schema: dict):
     import pyarrow.parquet as pq
     from dask import delayed
 
-    pieces: list[tuple[str, int | None]] = []
-    for local, name in zip(split.local, split.names, strict=True):
-        groups = pq.ParquetFile(local).num_row_groups
-        pieces += [(name, group) for group in range(groups)] if groups else [(name, None)]
     meta = _with_categories(pq.read_schema(split.local[0]).empty_table().to_pandas(), schema)
     frame = dd.from_delayed(
-        [delayed(_read_piece)(name, group, schema, split.options) for name, group in pieces],
+        [delayed(_read_piece)(name, group, schema, split.options) for name, group, _ in row_groups(split)],
         meta=meta,
         verify_meta=False,
     )
     return frame[schema["features"]], frame[schema["target"]]
+
+
+def row_groups(split: WorkerFiles) -> list[tuple[str, int | None, int]]:
+    """(name a worker opens, row group or None for a file without any, rows) of each piece of a
+    split, in order; counted in the stage's own copies."""
+    import pyarrow.parquet as pq
+
+    pieces: list[tuple[str, int | None, int]] = []
+    for local, name in zip(split.local, split.names, strict=True):
+        metadata = pq.ParquetFile(local).metadata
+        groups: list[tuple[str, int | None, int]] = [
+            (name, group, metadata.row_group(group).num_rows) for group in range(metadata.num_row_groups)
+        ]
+        pieces += groups or [(name, None, 0)]
+    return pieces
 
 
 def _read_piece(name: str, group: int | None, schema: dict, options: dict) -> pd.DataFrame:
@@ -132,7 +143,7 @@ def _take(partition, keep: np.ndarray):
 # --- Train -------------------------------------------------------------------------------
 def fit(client, train_split: WorkerFiles, schema: dict, train_params: dict):
     """An ordinary xgboost XGBClassifier (XGBRegressor for a regression target, schema.json's task)
-    trained with xgboost.dask on the cluster; and its rows.
+    trained on the cluster (dask_training.py: each worker reads its share of the rows); and its rows.
 
     Only xgboost trains on the cluster: scikit-learn's forests train in one process, so under
     dask they are refused rather than trained on a sample (a quietly different model than
@@ -145,86 +156,49 @@ def fit(client, train_split: WorkerFiles, schema: dict, train_params: dict):
             f"params.yaml: train.model is {train_params['model']!r}, which trains in one process, not on a Dask "
             "cluster; use train.model: xgboost with compute.engine: dask, or compute.engine: local"
         )
-    from xgboost import dask as dxgb
+    from . import dask_training
 
-    task = schema.get("task", "classification")
-    template = build_model(train_params, task)  # checks train.xgboost's arguments as the local engine does
-    arguments = {key: value for key, value in template.get_params().items() if key != "n_jobs"}
-    model = dxgb.DaskXGBRegressor(**arguments) if task == "regression" else dxgb.DaskXGBClassifier(**arguments)
-    model.client = client
-    features, labels = read_split(train_split, schema)
-    features = features.map_partitions(model_input, template)  # categories or codes, as the local engine
-    starts = offsets(features)
+    template = build_model(train_params, schema.get("task", "classification"))  # checks train.xgboost's arguments
+    groups = row_groups(train_split)
+    roles = _roles(train_split, schema, train_params, template, sum(rows for _, _, rows in groups))
     workers = len(client.scheduler_info(n_workers=-1)["workers"])
     try:
-        _fit(model, features, labels, starts, train_params, stops_early(template))
+        booster, history = dask_training.train(client, groups, roles, schema, template, train_split.options)
     except Exception as error:
         left = len(client.scheduler_info(n_workers=-1)["workers"])
         if left >= workers and "worker" not in str(error).lower():
             raise
-        raise PipelineError(
-            f"a Dask worker was lost during training ({workers} before, {left} now: {type(error).__name__}); "
-            "xgboost.dask cannot carry on without it, so nothing was saved: rerun the stage once the cluster is whole"
-        ) from None
-    return _as_local_model(model, template), int(starts[-1])
+        raise dask_training.lost_worker_error(workers, left, error) from None
+    template.load_model(bytearray(booster))  # the model evaluate, the report and the local engine read
+    template.evals_result_ = history  # the per-round losses: training_curves.py
+    return template, len(roles)
 
 
-def _fit(model, features, labels, starts: np.ndarray, train_params: dict, early_stopping: bool) -> None:
-    # The training rows first (without early stopping all of them, as the same objects, which
-    # xgboost recognises and does not build twice; with it a sample), then the validation slice:
-    # the eval_set order models.fit_model uses, so training_curves.py finds the same losses.
-    if not early_stopping:
-        with _quiet_xgboost():
-            model.fit(features, labels, eval_set=[(features, labels)], verbose=False)
-    else:
-        from sklearn.model_selection import train_test_split
+def _roles(split: WorkerFiles, schema: dict, train_params: dict, template, rows: int) -> np.ndarray:
+    """Each training row's roles (dask_training.FIT, WATCHED, VALIDATION), as models.fit_model splits:
+    all rows fit without early stopping; with it, a stratified validation slice is held out and
+    as many of the fit rows are watched. Only the target column is read, here in the stage."""
+    import pyarrow.parquet as pq
 
-        all_labels = labels.compute().to_numpy()
-        fit_rows, valid_rows = train_test_split(
-            np.arange(len(all_labels)),
-            test_size=train_params["validation_share"],
-            random_state=train_params["seed"],
-            stratify=all_labels if is_classifier(model) else None,
-        )
-        valid = np.zeros(len(all_labels), dtype=bool)
-        valid[valid_rows] = True
-        watched = np.zeros(len(all_labels), dtype=bool)  # models.fit_model's sample of the training rows
-        watched[fit_rows[: len(valid_rows)]] = True
-        fit_x, fit_y = select_rows(features, ~valid, starts), select_rows(labels, ~valid, starts)
-        with _quiet_xgboost():
-            model.fit(
-                fit_x,
-                fit_y,
-                eval_set=[
-                    (select_rows(features, watched, starts), select_rows(labels, watched, starts)),
-                    (select_rows(features, valid, starts), select_rows(labels, valid, starts)),
-                ],
-                verbose=False,
-            )
+    from .dask_training import FIT, VALIDATION, WATCHED
 
+    if not stops_early(template):
+        return np.full(rows, FIT, dtype=np.uint8)
+    from sklearn.model_selection import train_test_split
 
-def _quiet_xgboost():
-    """xgboost's settings for the workers: no line per worker joining the training (rank N)."""
-    import xgboost
-
-    return xgboost.config_context(verbosity=0)
-
-
-def _as_local_model(trained, template):
-    """The booster of a DaskXGBClassifier (Regressor) in the model the local engine builds, so the
-    saved model is read unchanged by evaluate, sanity-check, the report and the local engine."""
-    import os
-    import tempfile
-
-    handle, name = tempfile.mkstemp(suffix=".json")
-    os.close(handle)
-    try:
-        trained.save_model(name)
-        template.load_model(name)
-    finally:
-        os.unlink(name)
-    template.evals_result_ = trained.evals_result()  # the per-round losses: training_curves.py
-    return template
+    labels = np.concatenate(
+        [pq.read_table(path, columns=[schema["target"]]).column(0).to_numpy() for path in split.local]
+    )
+    fit_rows, valid_rows = train_test_split(
+        np.arange(rows),
+        test_size=train_params["validation_share"],
+        random_state=train_params["seed"],
+        stratify=labels if is_classifier(template) else None,
+    )
+    roles = np.full(rows, FIT, dtype=np.uint8)
+    roles[valid_rows] = VALIDATION
+    roles[fit_rows[: len(valid_rows)]] |= WATCHED  # models.fit_model's sample of the training rows
+    return roles
 
 
 # --- Evaluate and sanity-check -----------------------------------------------------------
