@@ -12,13 +12,12 @@ Run by bench.py with the baked project's python, in the project folder, after it
 """
 
 import argparse
-import importlib
 import json
-import sys
 from pathlib import Path
 
 import pandas as pd
 import yaml
+from project_modules import project_modules
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import roc_auc_score
 
@@ -44,11 +43,8 @@ def main() -> None:
     X = X.fillna(-1)
     y = df[data["target"]]
 
-    sys.path.insert(0, "src")
-    module = next(path.parent.name for path in Path("src").glob("*/split.py"))
-    is_test = importlib.import_module(f"{module}.split").holdout_mask(
-        len(y), split["test_size"], split["seed"], y.to_numpy()
-    )
+    [project_split] = project_modules("split")
+    is_test = project_split.holdout_mask(len(y), split["test_size"], split["seed"], y.to_numpy())
     X_train, X_test, y_train, y_test = X[~is_test], X[is_test], y[~is_test], y[is_test]
     model = RandomForestClassifier(n_estimators=100, max_depth=25, n_jobs=-1, random_state=split["seed"])
     model.fit(X_train, y_train)

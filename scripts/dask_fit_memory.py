@@ -17,6 +17,8 @@ import threading
 import time
 from pathlib import Path
 
+from project_modules import project_modules
+
 SAMPLE_SECONDS = 0.5
 
 
@@ -31,12 +33,7 @@ def main() -> None:
     parser.add_argument("project", type=Path, help="a set-up project whose preprocess ran with the dask engine")
     arguments = parser.parse_args()
     os.chdir(arguments.project)
-    sys.path.insert(0, "src")
-    module = next(path.parent.name for path in Path("src").glob("*/dask_engine.py"))
-    common = __import__(f"{module}.common", fromlist=["_"])
-    compute = __import__(f"{module}.compute", fromlist=["_"])
-    dask_engine = __import__(f"{module}.dask_engine", fromlist=["_"])
-    storage = __import__(f"{module}.storage", fromlist=["_"])
+    common, compute, dask_engine, storage = project_modules("common", "compute", "dask_engine", "storage")
     from distributed import Client, LocalCluster
 
     params = common.load_params()

@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from project_modules import project_modules
+
 VARIANTS = {
     "params.yaml as it is": {},
     "depth 6, learning rate 0.1, patience 20": {"max_depth": 6, "learning_rate": 0.1, "early_stopping_rounds": 20},
@@ -29,10 +31,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1, help="fits per variant; the table shows medians")
     arguments = parser.parse_args()
     os.chdir(arguments.project)
-    sys.path.insert(0, "src")
-    module = next(path.parent.name for path in Path("src").glob("*/models.py"))
-    common = __import__(f"{module}.common", fromlist=["_"])
-    models = __import__(f"{module}.models", fromlist=["_"])
+    common, models = project_modules("common", "models")
     from sklearn.metrics import roc_auc_score
 
     schema = common.read_json(common.SCHEMA_FILE)

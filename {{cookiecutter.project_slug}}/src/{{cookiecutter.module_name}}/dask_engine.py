@@ -54,7 +54,7 @@ def read_split(split: WorkerFiles, schema: dict):
 
     meta = _with_categories(pq.read_schema(split.local[0]).empty_table().to_pandas(), schema)
     frame = dd.from_delayed(
-        [delayed(_read_piece)(name, group, schema, split.options) for name, group, _ in row_groups(split)],
+        [delayed(read_piece)(name, group, schema, split.options) for name, group, _ in row_groups(split)],
         meta=meta,
         verify_meta=False,
     )
@@ -76,7 +76,9 @@ def row_groups(split: WorkerFiles) -> list[tuple[str, int | None, int]]:
     return pieces
 
 
-def _read_piece(name: str, group: int | None, schema: dict, options: dict) -> pd.DataFrame:
+def read_piece(name: str, group: int | None, schema: dict, options: dict) -> pd.DataFrame:
+    """One piece of a split (a row group, or a whole file: row_groups), its categories restored;
+    run on a worker, which opens `name` with storage.py's `options`."""
     import pyarrow.parquet as pq
 
     with open_input(name, options) as file:

@@ -11,7 +11,8 @@ is the quantised matrix, not the rows it was built from. The workers train toget
 xgboost's collective, with the tracker on the scheduler as xgboost.dask starts it, and the first
 worker's booster is the model. Which rows train and which are watched is dask_engine.fit's.
 
-Imported on the workers (and by dask_engine.fit only), so xgboost is imported at the top.
+Imported on the workers (and by dask_engine.fit only, when it trains), so xgboost is imported
+at the top.
 """
 
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ import numpy as np
 import xgboost
 
 from .common import PipelineError
+from .dask_engine import read_piece
 from .models import model_input
 
 TASK_PREFIX = "xgboost-training"  # the training tasks' name on the scheduler
@@ -139,14 +141,12 @@ class _Rows(xgboost.DataIter):
         super().__init__(release_data=True)
 
     def next(self, input_data) -> bool:
-        from .dask_engine import _read_piece
-
         while self.at < len(self.pieces):
             name, group, roles = self.pieces[self.at]
             self.at += 1
             keep = (roles & self.bit) != 0
             if keep.any() or (self.at == len(self.pieces) and not self.given):
-                partition = _read_piece(name, group, self.schema, self.options)[keep]
+                partition = read_piece(name, group, self.schema, self.options)[keep]
                 features = model_input(partition[self.schema["features"]], self.template)
                 input_data(data=features, label=partition[self.schema["target"]].to_numpy())
                 self.given += 1
