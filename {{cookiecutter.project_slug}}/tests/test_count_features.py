@@ -4,10 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import DATA_PARAMS, SPLIT_PARAMS
 from {{ cookiecutter.module_name }}.common import PipelineError
 from {{ cookiecutter.module_name }}.count_features import count_columns, count_feature, write_counts
 from {{ cookiecutter.module_name }}.preprocess import build_dataset, drift_columns
+
+from conftest import DATA_PARAMS, SPLIT_PARAMS
 
 COUNTED = DATA_PARAMS | {"count_columns": ["user", "genre"]}
 

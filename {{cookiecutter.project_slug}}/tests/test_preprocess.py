@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import DATA_PARAMS, SPLIT_PARAMS, with_source
 from {{ cookiecutter.module_name }}.common import PipelineError
 from {{ cookiecutter.module_name }}.preprocess import build_dataset, to_category
 from {{ cookiecutter.module_name }}.raw_data import read_table, reading_params
+
+from conftest import DATA_PARAMS, SPLIT_PARAMS, with_source
 
 
 def test_joins_lookups_encodes_and_splits(dataset):

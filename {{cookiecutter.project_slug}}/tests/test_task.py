@@ -4,10 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import DATA_PARAMS, SPLIT_PARAMS, with_source
 from {{ cookiecutter.module_name }}.common import PipelineError
 from {{ cookiecutter.module_name }}.preprocess import build_dataset
 from {{ cookiecutter.module_name }}.task import decide_task, regression_strata
+
+from conftest import DATA_PARAMS, SPLIT_PARAMS, with_source
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,11 @@
 
 import pytest
 
-from conftest import split_xy
 from {{ cookiecutter.module_name }}.common import PipelineError
 from {{ cookiecutter.module_name }}.models import MODELS, model_input, unfitted_like
 from {{ cookiecutter.module_name }}.train import fit
+
+from conftest import split_xy
 
 SMALL = {
     "xgboost": {"n_estimators": 20, "max_depth": 3},

@@ -1,8 +1,9 @@
 """Training curves: xgboost's loss per round, written with dvclive and drawn against the base."""
 
-from conftest import split_xy
 from {{ cookiecutter.module_name }}.train import fit
 from {{ cookiecutter.module_name }}.training_curves import curve_tables, curves_section, this_branch_files, write_curves
+
+from conftest import split_xy
 
 STOPPING = {
     "model": "xgboost",
