@@ -1,15 +1,16 @@
-# Maintainer tasks of the cookiecutter-cd4ml template. `make test` is the whole suite.
+# Maintainer tasks of the cookiecutter-cd4ml template. `make test` is the whole suite, `make test-fast`
+# its fast tier (pytest.ini and tests/conftest.py say what is in which tier).
 .DEFAULT_GOAL := help
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: help demo test prerequisites lock bench
+.PHONY: help demo test test-fast prerequisites lock bench
 
 ## List the targets
 help:
-	@awk '/^## /{text=substr($$0, 4); next} /^[a-zA-Z0-9_-]+:/ && text {sub(/:.*/, ""); printf "  %-8s %s\n", $$0, text} {text=""}' $(MAKEFILE_LIST)
+	@awk '/^## /{text=substr($$0, 4); next} /^[a-zA-Z0-9_-]+:/ && text {sub(/:.*/, ""); printf "  %-9s %s\n", $$0, text} {text=""}' $(MAKEFILE_LIST)
 
 # pip installs only uv (pinned in requirements-dev.txt), and uv the rest: from uv's cache, seconds
 # instead of pip's minute or more, in every fresh clone.
@@ -33,9 +34,13 @@ demo: $(VENV)/.installed
 	cookiecutter --no-input --output-dir demo .
 	$(MAKE) -C demo/music-recommendation setup repro
 
-## Install the test tools (Python and Node) and run the template's test-suite
+## Install the test tools (Python and Node) and run the whole test-suite, its fast tier first
 test: prerequisites $(VENV)/.installed node_modules/.installed
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+## Only the fast tier: bakes, hooks, answers fuzz, lock, lint, CI-file checkers, generated unit tests
+test-fast: prerequisites $(VENV)/.installed node_modules/.installed
+	$(VENV)/bin/pytest -m fast $(PYTEST_ARGS)
 
 # What the suite needs that make cannot install, each checked with one clear line.
 prerequisites:

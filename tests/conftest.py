@@ -1,8 +1,15 @@
-"""Fixtures shared by the template's tests: bake a project, run commands in it.
+"""Fixtures shared by the template's tests: bake a project, run commands in it; the suite's tiers.
 
 Baking is cheap (well under a second), so tests bake their own project into a temporary
 directory. Setting up a project (make setup: a virtual environment with the pinned stack)
 is not, so tests that need one share `ready_project`, set up once per test session.
+
+Tiers (pytest.ini registers them; `make test-fast` runs the first): each test is marked from the
+fixtures it uses (TIER_FIXTURES), or by an explicit mark where the costly part is no fixture:
+  fast     bakes, hooks, checkers, lint and the generated unit tests;
+  project  needs a set-up project (`ready_project` and everything derived from it);
+  e2e      runs a real outside component: moto S3, act, gitlab-ci-local, a Dask cluster, cruft.
+The whole suite runs them in that order, and stops after the fast tier if that failed.
 """
 
 import itertools
@@ -178,3 +185,47 @@ def pytest_sessionfinish(session, exitstatus):
     basetemp.rename(trash)
     subprocess.Popen(["rm", "-rf", "--", str(trash)], start_new_session=True, stdin=subprocess.DEVNULL,
                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+# --- Tiers --------------------------------------------------------------------------------
+TIERS = ["fast", "project", "e2e"]  # cheapest first: the order the whole suite runs them in
+# A test that uses one of these fixtures (directly or through another fixture) is at least in that tier.
+TIER_FIXTURES = {
+    # reproduced_project, project_copy and the rest derive from ready_project; test_remote's
+    # local_project is baked and set up on its own
+    "project": {"ready_project", "local_project"},
+    "e2e": {"s3_server", "s3_iam_server", "cluster", "published"},  # moto S3, a Dask cluster, act / gitlab-ci-local
+}
+TIER = pytest.StashKey[str]()
+
+
+def tier_of(item: pytest.Item) -> str:
+    """The costliest of the item's explicit tier mark (for what no fixture shows: cruft, pip, a
+    LocalCluster) and the tiers of the fixtures it uses."""
+    used = set(getattr(item, "fixturenames", ()))
+    tiers = {tier for tier, fixtures in TIER_FIXTURES.items() if used & fixtures}
+    tiers |= {mark.name for mark in item.iter_markers() if mark.name in TIERS}
+    return max(tiers | {"fast"}, key=TIERS.index)
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by these marks
+def pytest_collection_modifyitems(config, items):
+    """Mark each test with its tier, and run the cheapest tiers first (stable: files keep their order)."""
+    for item in items:
+        tier = tier_of(item)
+        if not item.get_closest_marker(tier):
+            item.add_marker(tier)
+        item.stash[TIER] = tier
+    items.sort(key=lambda item: TIERS.index(item.stash[TIER]))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """After the last fast test, stop if any test failed: a broken bake is reported in minutes, not
+    after the end-to-end runs (`pytest -m "project or e2e"` runs the rest regardless)."""
+    result = yield
+    if (nextitem is not None and item.stash.get(TIER, "") == "fast" and nextitem.stash.get(TIER, "") != "fast"
+            and item.session.testsfailed):
+        item.session.shouldstop = (f"{item.session.testsfailed} fast-tier test(s) failed: the project and "
+                                   "end-to-end tiers were not run")
+    return result

@@ -180,6 +180,7 @@ def test_pipeline_runs_on_a_scheduler_and_two_workers(cluster, local_run, projec
     assert kind.stdout.split() == ["xgboost.sklearn", "XGBClassifier"]
 
 
+@pytest.mark.e2e  # a Dask LocalCluster in each stage
 def test_pipeline_runs_on_a_local_cluster_without_an_address(local_run, project_copy):
     # given the dask engine, no compute.scheduler and no DASK_SCHEDULER_ADDRESS
     set_params(project_copy, engine="dask")

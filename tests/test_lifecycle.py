@@ -66,6 +66,7 @@ def test_two_bakes_in_different_places_are_identical(answers, tmp_path):
 
 
 # --- cruft: create, check, diff, update ---------------------------------------------------
+@pytest.mark.e2e  # cruft, and a real make setup and make repro of the updated project
 def test_cruft_update_brings_template_changes_and_keeps_the_users_edits(tmp_path):
     # given a project created with cruft from a git copy of the template
     template = template_repository(tmp_path / "template")

@@ -172,6 +172,7 @@ def test_make_help_lists_every_target_with_its_description(copy_of):
     assert all(description.strip() for description in targets.values())
 
 
+@pytest.mark.e2e  # a whole make setup with pip: minutes
 def test_setup_works_with_pip_alone(tmp_path):
     # given a machine without uv (UV empty makes the Makefile take its pip branch)
     project = bake(tmp_path)
