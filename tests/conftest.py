@@ -2,22 +2,29 @@
 
 Baking is cheap (well under a second), so tests bake their own project into a temporary
 directory. Setting up a project (make setup: a virtual environment with the pinned stack)
-is not, so tests that need one share `ready_project`, set up once per test session.
+is not, so tests that need one share `ready_project`, set up once per test session, and tests
+that only need the pinned stack's tools (make lint, the generated unit tests) use `stack_venv`,
+built once per requirements.lock and kept between sessions.
 
 Tiers (pytest.ini registers them; `make test-fast` runs the first): each test is marked from the
 fixtures it uses (TIER_FIXTURES), or by an explicit mark where the costly part is no fixture:
-  fast     bakes, hooks, checkers, lint and the generated unit tests;
+  fast     bakes, hooks, checkers, lint and the generated unit tests (at most `stack_venv`);
   project  needs a set-up project (`ready_project` and everything derived from it);
   e2e      runs a real outside component: moto S3, act, gitlab-ci-local, a Dask cluster, cruft.
 The whole suite runs them in that order, and stops after the fast tier if that failed.
 """
 
+import fcntl
+import hashlib
 import itertools
 import json
 import os
 import re
+import shlex
 import shutil
+import signal
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,6 +95,159 @@ def combinations():
         test_id = "-".join([ci_provider, answers["model"], "gpu" if use_gpu == "yes" else "cpu",
                             f"py{answers['python_version']}", answers["open_source_license"], remote_kind])
         yield pytest.param(answers, id=test_id)
+
+
+# --- Work started early, in the background -----------------------------------------------
+class Background:
+    """A command started when the session starts, for a fixture that needs its result later.
+
+    A set-up is mostly a single process (bytecode compilation, downloads) while the fast tier runs
+    in pytest's: on two cores, starting the project tier's `make setup` (and pip's) at once hides
+    most of it behind the fast tier. Output goes to files beside the project, read by `wait`.
+    """
+
+    def __init__(self, name: str, command: list[str], cwd: Path, logs: Path, env: dict | None = None):
+        self.command, self.cwd = command, cwd
+        self.logs = logs / f"{name}.stdout", logs / f"{name}.stderr"
+        with open(self.logs[0], "w") as stdout, open(self.logs[1], "w") as stderr:
+            self.process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **(env or {})}, stdout=stdout,
+                                            stderr=stderr, stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def wait(self) -> subprocess.CompletedProcess:
+        """The finished command's result; the test fails, showing its output, if it failed."""
+        returncode = self.process.wait()
+        result = subprocess.CompletedProcess(self.command, returncode, *(log.read_text() for log in self.logs))
+        if returncode != 0:
+            pytest.fail(f"{self.command} exited {returncode} in {self.cwd}\n--- stdout\n{result.stdout}"
+                        f"\n--- stderr\n{result.stderr}")
+        return result
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait()
+
+
+# --- The pinned stack, installed once per requirements.lock --------------------------------
+# Kept between sessions (and clones of the template), beside the suite's other caches: a fresh
+# clone's suite finds it ready. Deleting a stack-* folder is always safe (the next session rebuilds it).
+TEST_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cookiecutter-cd4ml"
+STACK_VENVS_KEPT = 3  # the newest few: other clones (branches) may pin other locks
+
+
+def tool_path() -> str:
+    """PATH with the test environment's tools (uv) first."""
+    return f"{Path(sys.executable).parent}:{os.environ['PATH']}"
+
+
+def stack_key(lock: Path, python: str) -> str:
+    """What the stack's environment depends on: the lock's bytes and the interpreter's version."""
+    version = subprocess.run([python, "-c", "import sys; print(sys.version)"], capture_output=True, text=True,
+                             check=True).stdout
+    return hashlib.sha256(lock.read_bytes() + version.encode()).hexdigest()[:16]
+
+
+_stack: dict = {}  # this process's stack: its path, the open file holding its lock, a build under way
+
+
+def start_stack_build() -> None:
+    """Take the pinned stack's lock and, if it is not built yet, start building it in the background.
+
+    Called when the session starts if a selected test needs the stack (pytest_runtestloop), so the
+    build (a minute or two the first time a lock is seen, most of it bytecode compilation) runs
+    while the bake tests do; else by pinned_stack when first needed.
+    """
+    if _stack:
+        return
+    lock = TEMPLATE / "{{cookiecutter.project_slug}}" / "requirements.lock"
+    python = shutil.which(f"python{DEFAULTS['python_version'][0]}") or shutil.which("python3") or sys.executable
+    venv = TEST_CACHE / f"stack-{stack_key(lock, python)}"
+    TEST_CACHE.mkdir(parents=True, exist_ok=True)
+    guard = open(TEST_CACHE / f"{venv.name}.lock", "w")  # noqa: SIM115 - held until this process exits
+    fcntl.flock(guard, fcntl.LOCK_EX)  # waits while another session builds it
+    _stack.update(venv=venv, guard=guard)
+    if not (venv / ".complete").exists():
+        shutil.rmtree(venv, ignore_errors=True)  # what a build cut short left
+        python_of = f"--python {shlex.quote(python)}"
+        # relocatable: its console scripts find their python beside them, in a seed_venv copy too
+        build = (f"uv venv --quiet --relocatable {python_of} {shlex.quote(str(venv))} && uv pip sync --quiet "
+                 f"--compile-bytecode --python {shlex.quote(str(venv / 'bin/python'))} {shlex.quote(str(lock))}")
+        _stack["build"] = Background(f"{venv.name}-build", ["bash", "-c", build], cwd=TEST_CACHE, logs=TEST_CACHE,
+                                     env={"PATH": tool_path()})
+
+
+def pinned_stack() -> Path:
+    """A virtual environment with the generated project's pinned packages (requirements.lock), not
+    the project itself: the tools of `make lint`, what the generated unit tests import (the package
+    read from a baked project's src/ by PYTHONPATH), and the packages `seed_venv` gives a project.
+
+    Built with uv as `make setup` builds a project's .venv, the first time a lock is seen, then
+    reused by every later session. This process holds a shared file lock on it until it exits: a
+    build takes the lock exclusively, and pruning skips a stack that another session holds.
+    """
+    start_stack_build()
+    venv = _stack["venv"]
+    if "build" in _stack:
+        _stack.pop("build").wait()
+        (venv / ".complete").write_text("built by the template's tests (tests/conftest.py)\n")
+    if not _stack.get("ready"):
+        os.utime(venv / ".complete")  # the stacks not used for longest are pruned first
+        fcntl.flock(_stack["guard"], fcntl.LOCK_SH)
+        prune_stack_venvs(keep=venv)
+        _stack["ready"] = True
+    return venv
+
+
+@pytest.fixture(scope="session")
+def stack_venv() -> Path:
+    """The pinned stack's virtual environment (pinned_stack)."""
+    return pinned_stack()
+
+
+def mypy_cache_of(stack: Path) -> Path:
+    """A mypy cache (MYPY_CACHE_DIR) kept with the stack, for the `make lint` of every session.
+
+    mypy checks again every file whose content differs from what its cache recorded (and what
+    depends on it), so a warm cache finds the errors a cold one finds; what it saves is the
+    analysis of the unchanged files and of the stack's libraries. test_lifecycle checks that an
+    error is still found with it.
+    """
+    return TEST_CACHE / f"mypy-{stack.name.removeprefix('stack-')}"
+
+
+def prune_stack_venvs(keep: Path) -> None:
+    """Delete all but the STACK_VENVS_KEPT most recently used stacks, except those a session holds."""
+    def last_used(path: Path) -> float:
+        return (path / ".complete").stat().st_mtime if (path / ".complete").exists() else 0
+
+    stacks = sorted((path for path in TEST_CACHE.glob("stack-*") if path.is_dir() and path != keep), key=last_used)
+    for old in stacks[:max(0, len(stacks) - (STACK_VENVS_KEPT - 1))]:
+        with open(TEST_CACHE / f"{old.name}.lock", "w") as guard:
+            try:
+                fcntl.flock(guard, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # in use by another session
+            shutil.rmtree(old, ignore_errors=True)
+            shutil.rmtree(mypy_cache_of(old), ignore_errors=True)
+
+
+# Fixtures that use the pinned stack.
+STACK_FIXTURES = {"stack_venv"}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session):
+    """Start building the pinned stack if a selected test needs it and it is not built yet, then run
+    the tests; stop the build if it is still running at the end."""
+    if not session.config.option.collectonly:
+        used = {name for item in session.items for name in getattr(item, "fixturenames", ())}
+        if used & STACK_FIXTURES:
+            start_stack_build()
+    try:
+        return (yield)
+    finally:
+        if "build" in _stack:
+            _stack["build"].stop()
 
 
 # --- A project that is set up for real, shared by the slow tests --------------------------

@@ -2,7 +2,7 @@
 
 Real tools only: cruft creates and updates a project from a git copy of this template on disk;
 pre-commit runs the generated project's own hooks (all `repo: local`, tools from .venv);
-mypy checks the generated code with the environment of conftest's `ready_project`.
+mypy checks the generated code with the pinned stack's tools (conftest's `stack_venv`).
 
 `pytest -rP tests/test_lifecycle.py -k lint` prints the wall time of each `make lint`.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import TEMPLATE, bake, combinations, run, stages_run
+from conftest import TEMPLATE, bake, combinations, mypy_cache_of, run, stages_run
 
 CRUFT = str(Path(sys.executable).parent / "cruft")
 MYPY = str(Path(sys.executable).parent / "mypy")
@@ -172,22 +172,38 @@ _lint_results: dict[str, tuple[subprocess.CompletedProcess, float]] = {}
 
 
 @pytest.mark.parametrize("answers", list(combinations()))
-def test_make_lint_with_type_checks_passes(answers, ready_project, tmp_path_factory, tmp_path):
-    # given a project baked with these answers, and the tools of the set-up default project
+def test_make_lint_with_type_checks_passes(answers, stack_venv, tmp_path):
+    # given a project baked with these answers, and the tools of the pinned stack (make setup's)
     project = bake(tmp_path, **answers)
     # when make lint runs (ruff and mypy); combinations whose src/, tests/ and pyproject.toml are
     # byte-identical (the answers only differ elsewhere) share one run: they are the same input
     key = lint_inputs(project)
     if key not in _lint_results:
         started = time.monotonic()
-        result = run(["make", "lint", f"VENV={ready_project / '.venv'}"], cwd=project, check=False)
+        result = run(["make", "lint", f"VENV={stack_venv}"], cwd=project, check=False,
+                     env={"MYPY_CACHE_DIR": str(mypy_cache_of(stack_venv))})
         _lint_results[key] = result, time.monotonic() - started
     result, seconds = _lint_results[key]
     # then style and types are clean
     assert result.returncode == 0, result.stdout + result.stderr
     checked = len([*(project / "src").rglob("*.py"), *(project / "tests").rglob("*.py")])
     assert f"Success: no issues found in {checked} source files" in result.stdout
-    print(f"make lint {seconds:.1f} s (cold mypy cache), {len(_lint_results)} distinct inputs so far")
+    print(f"make lint {seconds:.1f} s, {len(_lint_results)} distinct inputs so far")
+
+
+def test_the_kept_mypy_cache_still_finds_a_type_error(stack_venv, tmp_path):
+    # given a bake, and the mypy cache that the lint runs above keep between sessions
+    # (conftest.mypy_cache_of), warm with this very code
+    project = bake(tmp_path)
+    env = {"MYPY_CACHE_DIR": str(mypy_cache_of(stack_venv))}
+    run(["make", "lint", f"VENV={stack_venv}"], cwd=project, env=env)
+    # when the package's __init__.py gains a type error and mypy runs again with that cache
+    init = next((project / "src").glob("*/__init__.py"))
+    init.write_text(init.read_text() + '\nROWS: int = "many"\n')
+    result = run([str(stack_venv / "bin/mypy")], cwd=project, check=False, env=env)
+    # then it finds the error, as a cold cache would
+    assert result.returncode == 1
+    assert "__init__.py:" in result.stdout and "Incompatible types in assignment" in result.stdout
 
 
 def test_the_templates_own_hooks_and_test_tools_are_type_clean():
