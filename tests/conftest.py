@@ -231,32 +231,69 @@ def prune_stack_venvs(keep: Path) -> None:
             shutil.rmtree(mypy_cache_of(old), ignore_errors=True)
 
 
+# --- Set-ups started when the session starts ----------------------------------------------
+def start_ready_setup(factory) -> Background:
+    project = bake(factory.mktemp("ready"))
+    return Background("setup", ["make", "setup"], cwd=project, logs=project.parent)
+
+
+def start_pip_setup(factory) -> Background:
+    # UV empty: the Makefile takes its pip branch, as on a machine without uv
+    project = bake(factory.mktemp("pip-alone"))
+    return Background("setup", ["make", "setup", "UV="], cwd=project, logs=project.parent)
+
+
+# fixture name -> how to start its set-up. Started before the first test when a selected test uses
+# the fixture (pytest_runtestloop below), else by the fixture itself when first needed.
+BACKGROUND_SETUPS = {"ready_project": start_ready_setup, "pip_set_up_project": start_pip_setup}
+STARTED = pytest.StashKey[dict[str, Background]]()
+
+
+def background_setup(request, name: str) -> Background:
+    started = request.config.stash.setdefault(STARTED, {})
+    if name not in started:
+        started[name] = BACKGROUND_SETUPS[name](request.config._tmp_path_factory)
+    return started[name]
+
+
 # Fixtures that use the pinned stack.
 STACK_FIXTURES = {"stack_venv"}
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtestloop(session):
-    """Start building the pinned stack if a selected test needs it and it is not built yet, then run
-    the tests; stop the build if it is still running at the end."""
+    """Start the background set-ups that the selected tests need, then run the tests; stop what is
+    still running at the end (when the fast tier failed, say)."""
     if not session.config.option.collectonly:
         used = {name for item in session.items for name in getattr(item, "fixturenames", ())}
         if used & STACK_FIXTURES:
             start_stack_build()
+        started = session.config.stash.setdefault(STARTED, {})
+        for name in [name for name in BACKGROUND_SETUPS if name in used]:
+            started[name] = BACKGROUND_SETUPS[name](session.config._tmp_path_factory)
     try:
         return (yield)
     finally:
-        if "build" in _stack:
-            _stack["build"].stop()
+        for job in [*session.config.stash.get(STARTED, {}).values(), *filter(None, [_stack.get("build")])]:
+            job.stop()
 
 
 # --- A project that is set up for real, shared by the slow tests --------------------------
 @pytest.fixture(scope="session")
-def ready_project(tmp_path_factory) -> Path:
-    """The default bake after a real `make setup` (venv, pinned packages, sample data)."""
-    project = bake(tmp_path_factory.mktemp("ready"))
-    run(["make", "setup"], cwd=project)
-    return project
+def ready_project(request) -> Path:
+    """The default bake after a real `make setup` (venv, pinned packages, sample data), started in
+    the background when the session starts."""
+    setup = background_setup(request, "ready_project")
+    setup.wait()
+    return setup.cwd
+
+
+@pytest.fixture(scope="session")
+def pip_set_up_project(request) -> tuple[Path, subprocess.CompletedProcess]:
+    """(project, output of its `make setup` with pip alone): the default bake, set up with UV empty
+    (the Makefile's branch for a machine without uv), started in the background when the session starts."""
+    setup = background_setup(request, "pip_set_up_project")
+    return setup.cwd, setup.wait()
 
 
 def copy_project(project: Path, destination: Path) -> Path:
@@ -354,7 +391,8 @@ TIER_FIXTURES = {
     # reproduced_project, project_copy and the rest derive from ready_project; test_remote's
     # local_project is baked and set up on its own
     "project": {"ready_project", "local_project"},
-    "e2e": {"s3_server", "s3_iam_server", "cluster", "published"},  # moto S3, a Dask cluster, act / gitlab-ci-local
+    # moto S3, a Dask cluster, act / gitlab-ci-local, pip's whole set-up
+    "e2e": {"s3_server", "s3_iam_server", "cluster", "published", "pip_set_up_project"},
 }
 TIER = pytest.StashKey[str]()
 

@@ -176,12 +176,10 @@ def test_make_help_lists_every_target_with_its_description(copy_of):
     assert all(description.strip() for description in targets.values())
 
 
-@pytest.mark.e2e  # a whole make setup with pip: minutes
-def test_setup_works_with_pip_alone(tmp_path):
+def test_setup_works_with_pip_alone(pip_set_up_project):
     # given a machine without uv (UV empty makes the Makefile take its pip branch)
-    project = bake(tmp_path)
-    # when the project is set up
-    result = run(["make", "setup", "UV="], cwd=project)
+    # when the default project is set up
+    project, result = pip_set_up_project
     # then pip installed the pinned stack and the project, and made the sample data
     assert "-m pip install" in result.stdout and "uv pip" not in result.stdout
     versions = run([".venv/bin/python", "-c", "import dvc, xgboost, music_recommendation; print(xgboost.__version__)"],
