@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import TEMPLATE, bake, combinations, mypy_cache_of, run, stages_run
+from conftest import TEMPLATE, bake, combinations, mypy_cache_of, run, seed_venv, stages_run
 
 CRUFT = str(Path(sys.executable).parent / "cruft")
 MYPY = str(Path(sys.executable).parent / "mypy")
@@ -67,7 +67,7 @@ def test_two_bakes_in_different_places_are_identical(answers, tmp_path):
 
 # --- cruft: create, check, diff, update ---------------------------------------------------
 @pytest.mark.e2e  # cruft, and a real make setup and make repro of the updated project
-def test_cruft_update_brings_template_changes_and_keeps_the_users_edits(tmp_path):
+def test_cruft_update_brings_template_changes_and_keeps_the_users_edits(stack_venv, tmp_path):
     # given a project created with cruft from a git copy of the template
     template = template_repository(tmp_path / "template")
     run([CRUFT, "create", "--no-input", "--output-dir", str(tmp_path / "work"), str(template)], cwd=tmp_path)
@@ -77,7 +77,9 @@ def test_cruft_update_brings_template_changes_and_keeps_the_users_edits(tmp_path
     assert run([CRUFT, "diff", "--exit-code"], cwd=project).stdout == ""
     commit_all(project, "Start from cookiecutter-cd4ml")
 
-    # given the user set it up (the default remote lands in .dvc/config), edited and committed
+    # given the user set it up (the default remote lands in .dvc/config), edited and committed; the
+    # .venv seeded with the pinned stack (conftest.seed_venv): installing it is ready_project's test
+    seed_venv(project, stack_venv)
     run(["make", "setup"], cwd=project)
     commit_all(project, "Set up: sample data, DVC remote")
     edit(project / "params.yaml", "    rows: 20000\n", "    rows: 6000\n")  # the user's edit

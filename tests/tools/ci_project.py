@@ -4,7 +4,11 @@
 runs `make setup`, `make repro` and `make push` on main, commits the results and pushes them to a
 bare git repository on disk, the "origin" that CI clones. Branches are made in that working copy
 and pushed; `clone` checks one out as CI does. Built once per test process, because the CI tests
-of both providers start from the same main.
+of both providers start from the same main. Its `make setup` runs in a .venv seeded with the pinned
+stack (conftest.seed_venv): what is tested here is CI, whose jobs each run their own `make setup`
+from scratch; setting this working copy up from scratch too would only repeat conftest.ready_project.
+It is baked rather than copied from the session's reproduced project: it is the suite's project
+baked with an S3 remote, which the CI jobs pull from and push to, and its sample data is smaller.
 
 The CI jobs of one test process share caches as a runner's jobs would: this machine's uv cache
 (`uv_cache_dir`), and one mypy cache (`PublishedProject.mypy_cache`, given to the jobs as
@@ -22,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from conftest import bake, run
+from conftest import bake, pinned_stack, run, seed_venv
 
 TOOLS = Path(__file__).resolve().parent
 TEMPLATE = TOOLS.parents[1]
@@ -95,6 +99,7 @@ def published_project(tmp_path_factory, s3_server) -> PublishedProject:
     # At 6,000 rows the model still clears baseline.txt comfortably (roc_auc about 0.79 against 0.75).
     if SAMPLE_ROWS != 20000:
         edit(project / "params.yaml", "    rows: 20000\n", f"    rows: {SAMPLE_ROWS}\n")
+    seed_venv(project, pinned_stack())
     for target in ("setup", "repro", "push"):
         run(["make", target], cwd=project, env=SECRETS)
     origin = root / "origin.git"
