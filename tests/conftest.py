@@ -406,9 +406,7 @@ def pytest_sessionfinish(session, exitstatus):
 TIERS = ["fast", "project", "e2e"]  # cheapest first: the order the whole suite runs them in
 # A test that uses one of these fixtures (directly or through another fixture) is at least in that tier.
 TIER_FIXTURES = {
-    # reproduced_project, project_copy and the rest derive from ready_project; test_remote's
-    # local_project is baked and set up on its own
-    "project": {"ready_project", "local_project"},
+    "project": {"ready_project"},  # reproduced_project, project_copy and the rest derive from it
     # moto S3, a Dask cluster, act / gitlab-ci-local, pip's whole set-up
     "e2e": {"s3_server", "s3_iam_server", "cluster", "published", "pip_set_up_project"},
 }

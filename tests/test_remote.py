@@ -1,9 +1,11 @@
 """The DVC remote: one person pushes, a teammate pulls and gets the same data, models and results.
 
 Real services only: a moto S3 server on loopback (s3_server.py), git remotes that are bare
-repositories on disk, and the generated Makefile run with `make`. Setting a project up and
-running its pipeline takes about 20 s, so each kind of remote is baked, set up and run once
-per module (`s3_project`, `local_project`); the fault tests work on copies of the S3 one.
+repositories on disk, and the generated Makefile run with `make`. Both kinds of remote start from
+the session's set-up and reproduced default project (conftest.reproduced_project), copied and
+moved to its remote with `make remote` (`s3_project`, `local_project`); the fault tests work on
+copies of the S3 one. That a project baked with an S3 remote pushes to it is tools/ci_project.py's
+published_project; that `make setup` adds the directory remote is checked on conftest.ready_project.
 
 `pytest -rP tests/test_remote.py -k round_trip` prints how long `make push` and `make pull` took.
 """
@@ -24,7 +26,7 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
-from conftest import bake, copy_project, dvc_config, run, stages_run
+from conftest import copy_project, dvc_config, run, seed_venv, stages_run
 from s3_server import CREDENTIALS, IAM_BUCKET, free_port
 
 STAGES = ["preprocess", "train", "evaluate", "sanity-check"]
@@ -118,29 +120,25 @@ def model_md5(project: Path) -> str:
     return next(out["md5"] for out in lock["stages"]["train"]["outs"] if out["path"] == str(MODEL))
 
 
-# --- Projects, set up and run once per module ---------------------------------------------
-def set_up_and_run(project: Path, env: dict) -> None:
-    run(["make", "setup"], cwd=project, env=env)
-    run(["make", "repro"], cwd=project, env=env)
-    commit_all(project, "Pipeline run on the sample data")
-
-
-@pytest.fixture(scope="module")
-def s3_project(tmp_path_factory, s3_server) -> Project:
-    """Baked with an S3 remote on the moto server; set up, pipeline run, all committed; not pushed."""
+# --- Projects: the session's reproduced project, on each kind of remote --------------------
+@pytest.fixture(scope="session")
+def s3_project(reproduced_project, tmp_path_factory, s3_server) -> Project:
+    """A copy of the reproduced default project, moved to an S3 remote on the moto server; all committed, not pushed."""
     bucket = new_bucket(s3_server)
-    path = bake(tmp_path_factory.mktemp("s3"), dvc_remote_url=f"s3://{bucket}/store",
-                s3_endpoint_url=s3_server.endpoint)
-    env = {**CREDENTIALS, **NO_METADATA}
-    set_up_and_run(path, env)
-    return Project(path, env, "S3 on moto_server")
+    path = copy_project(reproduced_project[0], tmp_path_factory.mktemp("s3"))
+    run(["make", "remote", f"URL=s3://{bucket}/store", f"ENDPOINT={s3_server.endpoint}"], cwd=path)
+    commit_all(path, "Pipeline run on the sample data")
+    return Project(path, {**CREDENTIALS, **NO_METADATA}, "S3 on moto_server")
 
 
-@pytest.fixture(scope="module")
-def local_project(tmp_path_factory) -> Project:
-    """Baked with no remote (a directory beside it is the default); set up, run, committed; not pushed."""
-    path = bake(tmp_path_factory.mktemp("local"))
-    set_up_and_run(path, {})
+@pytest.fixture(scope="session")
+def local_project(reproduced_project, tmp_path_factory) -> Project:
+    """A copy of the reproduced default project whose directory remote is beside the copy, where
+    `make setup` puts it (test_setup_puts_the_default_remote_beside_the_project), not yet made;
+    all committed, not pushed."""
+    path = copy_project(reproduced_project[0], tmp_path_factory.mktemp("local"))
+    run(["make", "remote", f"URL={path.resolve()}-dvc-storage"], cwd=path)
+    commit_all(path, "Pipeline run on the sample data")
     return Project(path, {}, "local directory")
 
 
@@ -151,9 +149,12 @@ def s3_copy(s3_project, tmp_path) -> Project:
 
 
 # --- The round trip -----------------------------------------------------------------------
-def teammate_round_trip(owner: Project, workdir: Path) -> dict:
+def teammate_round_trip(owner: Project, workdir: Path, stack: Path) -> dict:
     """Owner pushes; a teammate clones, sets up, pulls, and finds nothing to recompute.
 
+    The teammate's `make setup` runs in a .venv seeded with the pinned stack (conftest.seed_venv):
+    what setup does in a clone (no new sample data, no new remote, nothing for git) is what is
+    tested here; installing the stack from scratch is conftest.ready_project's real setup.
     Returns the output of make push and make pull.
     """
     # given nothing pushed yet: make status lists the owner's data and model as new
@@ -165,6 +166,7 @@ def teammate_round_trip(owner: Project, workdir: Path) -> dict:
     teammate = publish_and_clone(owner.path, workdir)
     # and a teammate sets up the clone for real and pulls
     assert not (teammate / MODEL).exists()
+    seed_venv(teammate, stack)
     run(["make", "setup"], cwd=teammate, env=owner.env)
     pull, pull_s = timed_make("pull", teammate, owner.env)
     # then the workspace matches the pipeline: nothing is out of date, no stage runs again
@@ -180,7 +182,7 @@ def teammate_round_trip(owner: Project, workdir: Path) -> dict:
     return {"push": push.stdout, "pull": pull.stdout}
 
 
-def test_s3_round_trip_gives_the_teammate_identical_data_and_model(s3_project, s3_server, tmp_path):
+def test_s3_round_trip_gives_the_teammate_identical_data_and_model(s3_project, s3_server, stack_venv, tmp_path):
     # given a project whose .dvc/config names the S3 remote and its endpoint, and no credentials
     config = (s3_project.path / ".dvc" / "config").read_text()
     remote = dvc_config(s3_project.path)['remote "storage"']
@@ -189,7 +191,7 @@ def test_s3_round_trip_gives_the_teammate_identical_data_and_model(s3_project, s
     assert "secret" not in config.lower() and CREDENTIALS["AWS_ACCESS_KEY_ID"] not in config
     assert s3_server.keys(bucket) == []
     # when the owner pushes and a teammate clones and pulls; then see teammate_round_trip
-    output = teammate_round_trip(s3_project, tmp_path)
+    output = teammate_round_trip(s3_project, tmp_path, stack_venv)
     # and the bucket holds the owner's cached objects, the model among them; only the six metrics and
     # plots files stay local (git has them; DVC keeps a copy in the cache for its run cache)
     assert remote_objects(s3_server, bucket, prefix) == pushed_objects(s3_project.path)
@@ -198,13 +200,21 @@ def test_s3_round_trip_gives_the_teammate_identical_data_and_model(s3_project, s
     assert "ok: remote 'storage'" in output["push"]
 
 
-def test_local_default_round_trip_gives_the_teammate_identical_data_and_model(local_project, tmp_path):
-    # given a project baked without a remote: its remote is a directory beside it, not yet made
+def test_setup_puts_the_default_remote_beside_the_project(ready_project):
+    # given the default project, baked without a remote and set up for real (conftest.ready_project)
+    # then make setup made a directory beside the project its default remote
+    config = dvc_config(ready_project)
+    assert config["core"]["remote"] == "storage"
+    assert config['remote "storage"']["url"] == f"{ready_project.resolve()}-dvc-storage"
+
+
+def test_local_default_round_trip_gives_the_teammate_identical_data_and_model(local_project, stack_venv, tmp_path):
+    # given the default project, whose remote is a directory beside it (here, beside this copy), not yet made
     storage = (local_project.path.parent / f"{local_project.path.name}-dvc-storage").resolve()
     assert dvc_config(local_project.path)['remote "storage"']["url"] == str(storage)
     assert not storage.exists()
     # when the owner pushes and a teammate clones elsewhere and pulls; then see teammate_round_trip
-    teammate_round_trip(local_project, tmp_path)
+    teammate_round_trip(local_project, tmp_path, stack_venv)
     # and the directory holds the owner's cached objects but the metrics and plots files (as above)
     assert stored_objects(storage) == pushed_objects(local_project.path)
 
