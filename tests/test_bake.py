@@ -1,6 +1,7 @@
 """Every meaningful combination of answers bakes a project with exactly the expected files.
 
-Fast: baking takes well under a second, so all combinations run. Installing and running the
+Fast: baking takes well under a second, so all combinations run, each baked once for the
+checks below (they only read the project). Installing and running the
 pipeline is in test_pipeline.py, on the default combination only.
 """
 
@@ -53,10 +54,11 @@ def project_files(project: Path) -> set[str]:
             if path.is_file() and ".git" not in path.relative_to(project).parts[:1]}
 
 
-@pytest.fixture(params=list(combinations()))
-def baked(request, tmp_path):
+@pytest.fixture(scope="module", params=list(combinations()))
+def baked(request, tmp_path_factory):
+    """(answers, project): each combination baked once for the tests below, which only read it."""
     answers = request.param
-    return answers, bake(tmp_path, **answers)
+    return answers, bake(tmp_path_factory.mktemp("bake"), **answers)
 
 
 def test_exactly_the_expected_files(baked):
