@@ -250,15 +250,24 @@ def prune_stack_venvs(keep: Path) -> None:
 
 
 # --- Set-ups started when the session starts ----------------------------------------------
+# The default bake and its setup, as a user runs them; the bake in the background too, so that its
+# hooks' messages do not land in pytest's output before the first test. (argv: folder, make's arguments)
+BAKE_AND_SET_UP = ('"$0" -m cookiecutter --no-input --output-dir "$1" "$2" >/dev/null && cd "$1"/*/ '
+                   '&& shift 2 && make "$@"')
+
+
+def start_default_setup(factory, name: str, *make_arguments: str) -> Background:
+    folder = factory.mktemp(name)
+    return Background("setup", ["bash", "-c", BAKE_AND_SET_UP, sys.executable, str(folder), str(TEMPLATE), "setup",
+                                *make_arguments], cwd=folder, logs=folder)
+
+
 def start_ready_setup(factory) -> Background:
-    project = bake(factory.mktemp("ready"))
-    return Background("setup", ["make", "setup"], cwd=project, logs=project.parent)
+    return start_default_setup(factory, "ready")
 
 
 def start_pip_setup(factory) -> Background:
-    # UV empty: the Makefile takes its pip branch, as on a machine without uv
-    project = bake(factory.mktemp("pip-alone"))
-    return Background("setup", ["make", "setup", "UV="], cwd=project, logs=project.parent)
+    return start_default_setup(factory, "pip-alone", "UV=")  # UV empty: the Makefile's branch without uv
 
 
 # fixture name -> how to start its set-up. Started before the first test when a selected test uses
@@ -303,7 +312,7 @@ def ready_project(request) -> Path:
     the background when the session starts."""
     setup = background_setup(request, "ready_project")
     setup.wait()
-    return setup.cwd
+    return baked_in(setup.cwd)
 
 
 @pytest.fixture(scope="session")
@@ -311,7 +320,14 @@ def pip_set_up_project(request) -> tuple[Path, subprocess.CompletedProcess]:
     """(project, output of its `make setup` with pip alone): the default bake, set up with UV empty
     (the Makefile's branch for a machine without uv), started in the background when the session starts."""
     setup = background_setup(request, "pip_set_up_project")
-    return setup.cwd, setup.wait()
+    result = setup.wait()
+    return baked_in(setup.cwd), result
+
+
+def baked_in(folder: Path) -> Path:
+    """The one project baked into `folder`."""
+    [project] = [path for path in folder.iterdir() if path.is_dir()]
+    return project
 
 
 def copy_project(project: Path, destination: Path) -> Path:
@@ -443,3 +459,23 @@ def pytest_runtest_protocol(item, nextitem):
         item.session.shouldstop = (f"{item.session.testsfailed} fast-tier test(s) failed: the project and "
                                    "end-to-end tiers were not run")
     return result
+
+
+
+_tier_times: dict[str, list] = {}  # tier -> [first test's start, last test's end, tests]: in the process that reports
+
+
+def pytest_runtest_logreport(report):
+    """Note each tier's time span from the test reports (under pytest-xdist, in the controller)."""
+    tier = next((tier for tier in TIERS if tier in report.keywords), None)
+    if tier and report.when in ("setup", "call", "teardown"):
+        times = _tier_times.setdefault(tier, [report.start, report.stop, 0])
+        times[:2] = [min(times[0], report.start), max(times[1], report.stop)]
+        times[2] += report.when == "call" or (report.when == "setup" and not report.passed)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line: how long each tier took, from its first test's start to its last test's end."""
+    if _tier_times:
+        terminalreporter.write_line("tiers: " + ", ".join(
+            f"{tier} {tests} tests in {stop - start:.0f} s" for tier, (start, stop, tests) in _tier_times.items()))
