@@ -270,10 +270,12 @@ def start_pip_setup(factory) -> Background:
     return start_default_setup(factory, "pip-alone", "UV=")  # UV empty: the Makefile's branch without uv
 
 
-# fixture name -> how to start its set-up. Started before the first test when a selected test uses
-# the fixture (pytest_runtestloop below), else by the fixture itself when first needed.
+# fixture name -> how to start its set-up. Started as soon as the tests that need it are known
+# (pytest_runtestloop, or under pytest-xdist the first test of their lane), else when first needed.
 BACKGROUND_SETUPS = {"ready_project": start_ready_setup, "pip_set_up_project": start_pip_setup}
 STARTED = pytest.StashKey[dict[str, Background]]()
+# Fixtures that use the pinned stack (published: tools/ci_project.py seeds its working copy's .venv).
+STACK_FIXTURES = {"stack_venv", "published"}
 
 
 def background_setup(request, name: str) -> Background:
@@ -283,21 +285,24 @@ def background_setup(request, name: str) -> Background:
     return started[name]
 
 
-# Fixtures that use the pinned stack (published: tools/ci_project.py seeds its working copy's .venv).
-STACK_FIXTURES = {"stack_venv", "published"}
+def start_background_work(session, items) -> None:
+    """Start what `items` will need: the pinned stack's build, the set-ups of BACKGROUND_SETUPS."""
+    used = {name for item in items for name in getattr(item, "fixturenames", ())}
+    if used & STACK_FIXTURES:
+        start_stack_build()
+    started = session.config.stash.setdefault(STARTED, {})
+    for name in BACKGROUND_SETUPS:
+        if name in used and name not in started:
+            started[name] = BACKGROUND_SETUPS[name](session.config._tmp_path_factory)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtestloop(session):
-    """Start the background set-ups that the selected tests need, then run the tests; stop what is
-    still running at the end (when the fast tier failed, say)."""
-    if not session.config.option.collectonly:
-        used = {name for item in session.items for name in getattr(item, "fixturenames", ())}
-        if used & STACK_FIXTURES:
-            start_stack_build()
-        started = session.config.stash.setdefault(STARTED, {})
-        for name in [name for name in BACKGROUND_SETUPS if name in used]:
-            started[name] = BACKGROUND_SETUPS[name](session.config._tmp_path_factory)
+    """Start the background work that the selected tests need, then run the tests; stop what is
+    still running at the end (when the fast tier failed, say). A pytest-xdist worker learns which
+    tests it runs only as they come: it starts a lane's background work at that lane's first test."""
+    if not session.config.option.collectonly and not is_xdist_worker(session.config):
+        start_background_work(session, session.items)
     try:
         return (yield)
     finally:
@@ -392,7 +397,8 @@ def tmp_path(request, tmp_path_factory) -> Iterator[Path]:
     """
     path = tmp_path_factory.mktemp(re.sub(r"\W", "_", request.node.name)[:30], numbered=True)
     yield path
-    if (request.node.stash.get(CALL_PASSED, False) and path.is_dir() and not request.config.option.basetemp
+    chosen_basetemp = request.config.option.basetemp and not is_xdist_worker(request.config)  # xdist sets the workers'
+    if (request.node.stash.get(CALL_PASSED, False) and path.is_dir() and not chosen_basetemp
             and request.config.getini("tmp_path_retention_policy") == "failed"):
         discard(path)
 
@@ -438,6 +444,42 @@ def tier_of(item: pytest.Item) -> str:
     return max(tiers | {"fast"}, key=TIERS.index)
 
 
+# --- Lanes: the slow tiers on two cores (`make test` runs them with pytest-xdist, -n 2 --lanes) ---
+# The CI tests (act, gitlab-ci-local) share only the published project, which they build from the
+# pinned stack; every other slow test shares the session's set-up project. Each group is a lane:
+# with --lanes, pytest-xdist gives each lane a worker of its own (LaneScheduling), so the two run
+# side by side, each lane builds its shared projects once, and each worker starts its lane's
+# background set-ups at the lane's first test. (pytest-xdist's own --dist loadgroup would do, but it
+# marks groups by rewriting node ids in a way pytest 9 no longer reads.)
+CI_LANE_FILES = {"test_ci_github.py", "test_ci_gitlab.py"}
+
+
+def lane_of_file(name: str) -> str:
+    return "ci" if name in CI_LANE_FILES else "main"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--lanes", action="store_true",
+                     help="with pytest-xdist (-n 2): run the CI tests' lane and the other tests' lane on a worker each")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """With --lanes: pytest-xdist's scope scheduling, one scope per lane, so each goes whole to one worker."""
+    if not config.getoption("lanes"):
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class LaneScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return lane_of_file(nodeid.split("::")[0].rsplit("/", 1)[-1])
+
+    return LaneScheduling(config, log)
+
+
+def is_xdist_worker(config) -> bool:
+    return hasattr(config, "workerinput")
+
+
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects by these marks
 def pytest_collection_modifyitems(config, items):
     """Mark each test with its tier, and run the cheapest tiers first (stable: files keep their order)."""
@@ -449,10 +491,20 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: TIERS.index(item.stash[TIER]))
 
 
+LANES_STARTED = pytest.StashKey[set[str]]()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item, nextitem):
-    """After the last fast test, stop if any test failed: a broken bake is reported in minutes, not
+    """With --lanes, start a lane's background work at its first test (see pytest_runtestloop).
+    After the last fast test, stop if any test failed: a broken bake is reported in minutes, not
     after the end-to-end runs (`pytest -m "project or e2e"` runs the rest regardless)."""
+    lanes = item.config.stash.setdefault(LANES_STARTED, set())
+    lane = lane_of_file(item.path.name)
+    if is_xdist_worker(item.config) and item.config.getoption("lanes") and lane not in lanes:
+        lanes.add(lane)
+        start_background_work(item.session, [other for other in item.session.items
+                                             if lane_of_file(other.path.name) == lane])
     result = yield
     if (nextitem is not None and item.stash.get(TIER, "") == "fast" and nextitem.stash.get(TIER, "") != "fast"
             and item.session.testsfailed):
