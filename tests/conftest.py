@@ -147,15 +147,20 @@ def stack_key(lock: Path, python: str) -> str:
     return hashlib.sha256(lock.read_bytes() + version.encode()).hexdigest()[:16]
 
 
-_stack: dict = {}  # this process's stack: its path, the open file holding its lock, a build under way
+_stack: dict = {}  # this process's stack: its path, its open lock files, a build under way
+
+# Two file locks per stack. `<stack>.lock`: every process that uses the stack holds it shared until
+# it exits; pruning deletes only a stack whose lock it can take exclusively at once. `<stack>.build.lock`:
+# held exclusively while a process checks whether the stack is built and, if not, builds it, so two
+# sessions (or two pytest-xdist workers) never build it twice, and none waits on a lock held for life.
 
 
 def start_stack_build() -> None:
-    """Take the pinned stack's lock and, if it is not built yet, start building it in the background.
+    """Take the pinned stack's locks and, if it is not built yet, start building it in the background.
 
-    Called when the session starts if a selected test needs the stack (pytest_runtestloop), so the
-    build (a minute or two the first time a lock is seen, most of it bytecode compilation) runs
-    while the bake tests do; else by pinned_stack when first needed.
+    Called as soon as the tests that need the stack are known (pytest_runtestloop), so the build (a
+    minute or two the first time a lock is seen, most of it bytecode compilation) runs while other
+    tests do; else by pinned_stack when first needed.
     """
     if _stack:
         return
@@ -163,9 +168,11 @@ def start_stack_build() -> None:
     python = shutil.which(f"python{DEFAULTS['python_version'][0]}") or shutil.which("python3") or sys.executable
     venv = TEST_CACHE / f"stack-{stack_key(lock, python)}"
     TEST_CACHE.mkdir(parents=True, exist_ok=True)
-    guard = open(TEST_CACHE / f"{venv.name}.lock", "w")  # noqa: SIM115 - held until this process exits
-    fcntl.flock(guard, fcntl.LOCK_EX)  # waits while another session builds it
-    _stack.update(venv=venv, guard=guard)
+    using = open(TEST_CACHE / f"{venv.name}.lock", "w")  # noqa: SIM115 - held until this process exits
+    fcntl.flock(using, fcntl.LOCK_SH)  # waits only while a pruning session deletes this stack
+    building = open(TEST_CACHE / f"{venv.name}.build.lock", "w")  # noqa: SIM115 - closed once it is built
+    fcntl.flock(building, fcntl.LOCK_EX)  # waits while another process builds it
+    _stack.update(venv=venv, using=using, building=building)
     if not (venv / ".complete").exists():
         shutil.rmtree(venv, ignore_errors=True)  # what a build cut short left
         python_of = f"--python {shlex.quote(python)}"
@@ -182,8 +189,7 @@ def pinned_stack() -> Path:
     read from a baked project's src/ by PYTHONPATH), and the packages `seed_venv` gives a project.
 
     Built with uv as `make setup` builds a project's .venv, the first time a lock is seen, then
-    reused by every later session. This process holds a shared file lock on it until it exits: a
-    build takes the lock exclusively, and pruning skips a stack that another session holds.
+    reused by every later session (see the two locks above).
     """
     start_stack_build()
     venv = _stack["venv"]
@@ -191,8 +197,8 @@ def pinned_stack() -> Path:
         _stack.pop("build").wait()
         (venv / ".complete").write_text("built by the template's tests (tests/conftest.py)\n")
     if not _stack.get("ready"):
+        _stack.pop("building").close()  # built: others may check it now
         os.utime(venv / ".complete")  # the stacks not used for longest are pruned first
-        fcntl.flock(_stack["guard"], fcntl.LOCK_SH)
         prune_stack_venvs(keep=venv)
         _stack["ready"] = True
     return venv
