@@ -1,17 +1,19 @@
 """Fixtures shared by the template's tests: bake a project, run commands in it; the suite's tiers.
 
 Baking is cheap (well under a second), so tests bake their own project into a temporary
-directory. Setting up a project (make setup: a virtual environment with the pinned stack)
-is not, so tests that need one share `ready_project`, set up once per test session, and tests
-that only need the pinned stack's tools (make lint, the generated unit tests) use `stack_venv`,
-built once per requirements.lock and kept between sessions.
+directory. Installing the pinned stack is not (a minute, most of it bytecode compilation): it is
+built once per requirements.lock and kept between sessions (`stack_venv`, for make lint and the
+generated unit tests), and a project whose installation is not what a test is about gets its
+.venv seeded from it (`seed_venv`) before its own `make setup`. Tests that need a set-up project
+share `ready_project`, set up once per session, and copies of it.
 
 Tiers (pytest.ini registers them; `make test-fast` runs the first): each test is marked from the
 fixtures it uses (TIER_FIXTURES), or by an explicit mark where the costly part is no fixture:
   fast     bakes, hooks, checkers, lint and the generated unit tests (at most `stack_venv`);
   project  needs a set-up project (`ready_project` and everything derived from it);
   e2e      runs a real outside component: moto S3, act, gitlab-ci-local, a Dask cluster, cruft.
-The whole suite runs them in that order, and stops after the fast tier if that failed.
+A session runs them in that order, and stops after the fast tier if that failed; `make test` runs
+the fast tier first on its own, then the two slower tiers in two lanes on two workers (--lanes).
 """
 
 import fcntl
@@ -101,9 +103,10 @@ def combinations():
 class Background:
     """A command started when the session starts, for a fixture that needs its result later.
 
-    A set-up is mostly a single process (bytecode compilation, downloads) while the fast tier runs
-    in pytest's: on two cores, starting the project tier's `make setup` (and pip's) at once hides
-    most of it behind the fast tier. Output goes to files beside the project, read by `wait`.
+    A build is mostly one process (downloads, bytecode compilation) while the tests run in pytest's:
+    on two cores, starting the pinned stack's first build, or pip's whole `make setup`, as soon as
+    the tests that need it are known hides most of it behind other tests. Output goes to files,
+    read by `wait`.
     """
 
     def __init__(self, name: str, command: list[str], cwd: Path, logs: Path, env: dict | None = None):
@@ -215,8 +218,8 @@ def seed_venv(project: Path, stack: Path) -> None:
 
     Setup then runs as ever (uv venv, uv pip sync, the project's editable install, the DVC remote,
     the git hooks, the sample data), but its sync finds every package installed and compiled: a few
-    seconds instead of a minute of bytecode compilation. Real from-scratch setups stay where setup
-    is what is tested (ready_project; pip in test_pipeline; every CI job's). The packages' files
+    seconds instead of a minute of bytecode compilation. Setups from scratch stay where installing
+    is what is tested: every CI job's (uv), test_setup_works_with_pip_alone's (pip). The packages' files
     are hard links to the stack's (read, never written in place); bin/ and pyvenv.cfg, which
     `uv venv` and the editable install rewrite, are copies.
     """
@@ -268,17 +271,13 @@ def start_default_setup(factory, name: str, *make_arguments: str) -> Background:
                                 *make_arguments], cwd=folder, logs=folder)
 
 
-def start_ready_setup(factory) -> Background:
-    return start_default_setup(factory, "ready")
-
-
 def start_pip_setup(factory) -> Background:
     return start_default_setup(factory, "pip-alone", "UV=")  # UV empty: the Makefile's branch without uv
 
 
 # fixture name -> how to start its set-up. Started as soon as the tests that need it are known
 # (pytest_runtestloop, or under pytest-xdist the first test of their lane), else when first needed.
-BACKGROUND_SETUPS = {"ready_project": start_ready_setup, "pip_set_up_project": start_pip_setup}
+BACKGROUND_SETUPS = {"pip_set_up_project": start_pip_setup}
 STARTED = pytest.StashKey[dict[str, Background]]()
 # Fixtures that use the pinned stack (published: tools/ci_project.py seeds its working copy's .venv).
 STACK_FIXTURES = {"stack_venv", "published"}
@@ -318,12 +317,18 @@ def pytest_runtestloop(session):
 
 # --- A project that is set up for real, shared by the slow tests --------------------------
 @pytest.fixture(scope="session")
-def ready_project(request) -> Path:
-    """The default bake after a real `make setup` (venv, pinned packages, sample data), started in
-    the background when the session starts."""
-    setup = background_setup(request, "ready_project")
-    setup.wait()
-    return baked_in(setup.cwd)
+def ready_project(tmp_path_factory, stack_venv) -> Path:
+    """The default bake after its `make setup` (venv, pinned packages, DVC remote, git hooks, sample data).
+
+    Every step of setup runs for real, in a .venv seeded with the pinned stack (seed_venv): uv pip
+    sync checks the packages against requirements.lock and finds them installed and compiled. The
+    installation from scratch (uv, the same Makefile lines) is what every CI job of test_ci_github
+    and test_ci_gitlab runs first; pip's, test_setup_works_with_pip_alone.
+    """
+    project = bake(tmp_path_factory.mktemp("ready"))
+    seed_venv(project, stack_venv)
+    run(["make", "setup"], cwd=project)
+    return project
 
 
 @pytest.fixture(scope="session")
