@@ -10,12 +10,12 @@ from scratch; setting this working copy up from scratch too would only repeat co
 It is baked rather than copied from the session's reproduced project: it is the suite's project
 baked with an S3 remote, which the CI jobs pull from and push to, and its sample data is smaller.
 
-The CI jobs of one test process share caches as a runner's jobs would: this machine's uv cache
-(`uv_cache_dir`), and one mypy cache (`PublishedProject.mypy_cache`, given to the jobs as
-MYPY_CACHE_DIR), which the first pipeline's `make lint` fills from cold. mypy still checks every
-job's checkout: a file whose content differs from what the cache recorded is checked again, so a
-type error is found with a warm cache as with a cold one; only the unchanged files (and the
-libraries' stubs) are not re-analysed in every pipeline.
+The CI jobs share caches as a runner's jobs would: this machine's uv cache (`uv_cache_dir`), and
+one mypy cache (`PublishedProject.mypy_cache`, given to the jobs as MYPY_CACHE_DIR): the one that
+the lint tests keep with the pinned stack between sessions (conftest.mypy_cache_of). mypy still
+checks every job's checkout: a file whose content differs from what the cache recorded is checked
+again, so a type error is found with a warm cache as with a cold one (test_lifecycle checks that);
+only the unchanged files (and the libraries' stubs) are not re-analysed in every pipeline.
 """
 
 import os
@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from conftest import bake, pinned_stack, run, seed_venv
+from conftest import bake, mypy_cache_of, pinned_stack, run, seed_venv
 
 TOOLS = Path(__file__).resolve().parent
 TEMPLATE = TOOLS.parents[1]
@@ -99,7 +99,8 @@ def published_project(tmp_path_factory, s3_server) -> PublishedProject:
     # At 6,000 rows the model still clears baseline.txt comfortably (roc_auc about 0.79 against 0.75).
     if SAMPLE_ROWS != 20000:
         edit(project / "params.yaml", "    rows: 20000\n", f"    rows: {SAMPLE_ROWS}\n")
-    seed_venv(project, pinned_stack())
+    stack = pinned_stack()
+    seed_venv(project, stack)
     for target in ("setup", "repro", "push"):
         run(["make", target], cwd=project, env=SECRETS)
     origin = root / "origin.git"
@@ -107,7 +108,7 @@ def published_project(tmp_path_factory, s3_server) -> PublishedProject:
     for args in (["add", "--all"], ["commit", "--quiet", "--message", "Train the first model"],
                  ["remote", "add", "origin", str(origin)], ["push", "--quiet", "origin", "main"]):
         run(["git", *args], cwd=project, env=GIT_IDENTITY)
-    _published[s3_server.endpoint] = PublishedProject(project, origin, bucket, root / "mypy-cache")
+    _published[s3_server.endpoint] = PublishedProject(project, origin, bucket, mypy_cache_of(stack))
     return _published[s3_server.endpoint]
 
 
