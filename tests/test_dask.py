@@ -200,14 +200,14 @@ def test_a_regression_target_runs_on_the_cluster_as_the_local_engine_decides_it(
     # and what the local engine's preprocess makes of it
     use_in(project_copy)
     stage = [str(project_copy / ".venv/bin/python"), "-m"]
-    run([*stage, f"{MODULE}.preprocess"], cwd=project_copy, env=environment(project_copy, None))
+    run([*stage, f"{MODULE}.stages.preprocess"], cwd=project_copy, env=environment(project_copy, None))
     local = {name: (project_copy / name).read_text() for name in ("reports/data_profile.json",
                                                                     "data/processed/schema.json")}
     # when every stage runs again on the running cluster (the stages directly: dvc's runs are the
     # classification tests' job; this one is about the engine's regression seam)
     set_params(project_copy, engine="dask")
     env = environment(project_copy, cluster.address)
-    output = "".join(run([*stage, f"{MODULE}.{name}"], cwd=project_copy, env=env).stdout
+    output = "".join(run([*stage, f"{MODULE}.stages.{name}"], cwd=project_copy, env=env).stdout
                      for name in ("preprocess", "train", "evaluate", "sanity_check"))
     # then the task, the checks and the split are the local engine's: the same schema and profile
     # (target summary of the same training rows), written as parquet parts
@@ -240,7 +240,7 @@ def test_an_unreachable_scheduler_fails_in_bounded_time_naming_the_setting(proje
     # given the dask engine pointed at a port where no scheduler listens, with a short timeout
     nowhere = f"tcp://127.0.0.1:{free_port()}"
     set_params(project_copy, engine="dask", connect_timeout="3")
-    stage = [str(project_copy / ".venv/bin/python"), "-m", f"{MODULE}.preprocess"]
+    stage = [str(project_copy / ".venv/bin/python"), "-m", f"{MODULE}.stages.preprocess"]
     # when preprocess runs with DASK_SCHEDULER_ADDRESS set, then with compute.scheduler only
     by_variable = subprocess.run(stage, cwd=project_copy, capture_output=True, text=True,
                                  env=environment(project_copy, nowhere), timeout=120)
@@ -283,8 +283,8 @@ def test_a_worker_killed_during_training_fails_clearly_and_saves_nothing(cluster
     # the shared cluster a worker, which the cluster fixture's finalizer does not mind)
     set_params(project_copy, engine="dask", early_stopping_rounds="null", n_estimators="5000")
     env = environment(project_copy, cluster.address)
-    run([str(project_copy / ".venv/bin/python"), "-m", f"{MODULE}.preprocess"], cwd=project_copy, env=env)
-    training = subprocess.Popen([str(project_copy / ".venv/bin/python"), "-m", f"{MODULE}.train"],
+    run([str(project_copy / ".venv/bin/python"), "-m", f"{MODULE}.stages.preprocess"], cwd=project_copy, env=env)
+    training = subprocess.Popen([str(project_copy / ".venv/bin/python"), "-m", f"{MODULE}.stages.train"],
                                 cwd=project_copy, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True)
     # when the worker that runs xgboost's training task is killed (the scheduler says which)

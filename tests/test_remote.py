@@ -291,7 +291,7 @@ def test_make_remote_stores_shell_syntax_as_a_literal_directory(local_project, t
 # (seen with moto 5.2.5, dvc-s3 3.3.0). So against that server the tests check the credentials
 # with the same request remote.py makes before every push, and the uploads themselves are
 # tested against the plain server (round trips, faults fixed, the interrupted push).
-CHECK_PUSH = [".venv/bin/python", "-m", "music_recommendation.remote", "check", "--for", "push"]
+CHECK_PUSH = [".venv/bin/python", "-m", "music_recommendation.ops.remote", "check", "--for", "push"]
 
 
 def test_credentials_in_config_local_work_and_stay_out_of_git(s3_copy, s3_iam_server):

@@ -21,7 +21,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from .common import atomic_path, load_params
+from .core.files import atomic_path
+from .core.params import load_params
 
 SOURCES = {  # source_type -> (source_system_tab, source_screen_name, effect on the replay odds)
     "local-library": ("my library", "Local playlist more", 1.2),
