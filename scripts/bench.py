@@ -63,10 +63,6 @@ def bake(out: Path) -> Path:
     return project
 
 
-def module_of(project: Path) -> str:
-    return next(path.name for path in (project / "src").iterdir() if (path / "preprocess.py").exists())
-
-
 def machine(project: Path) -> dict:
     python = project / ".venv/bin/python"
     query = f"import json, importlib.metadata as m, platform; print(json.dumps([platform.python_version(), {{p: m.version(p) for p in {PACKAGES!r}}}]))"
