@@ -143,7 +143,7 @@ def test_pre_commit_hooks_run_offline_from_the_project_environment(project_copy,
     clean = run([".venv/bin/pre-commit", "run", "--all-files"], cwd=project_copy, env=env, check=False)
     # then all pass, and pre-commit fetched no hook repository
     assert clean.returncode == 0, clean.stdout + clean.stderr
-    assert clean.stdout.count("Passed") == len(hook_ids) == 7
+    assert clean.stdout.count("Passed") == len(hook_ids) == 8
     assert not list((tmp_path / "pre-commit-home").glob("repo*"))
 
     # when a commit would add a type error and a large file
