@@ -49,9 +49,8 @@ from ...features import (
 from ..base import dataset_profile, dataset_schema
 from .storage import WorkerStorage, open_input, open_output, worker_path
 
+# A partition is one CSV shard of the main table, or a block of about BLOCK_BYTES of a larger file.
 BLOCK_BYTES = 128 * 1024 * 1024
-
-
 KEY_PREFIX = "__count_key__"  # the count columns' values, kept in written parts until finish_part
 
 
@@ -71,7 +70,6 @@ def main_table_parts(path: Path) -> list[tuple[Path, int, int | None]]:
 
     Files by absolute path, for workers that run in another folder.
     """
-
     parts: list[tuple[Path, int, int | None]] = []
     for shard in (shard.resolve() for shard in shard_paths(path)):
         size = shard.stat().st_size
@@ -84,7 +82,6 @@ def main_table_parts(path: Path) -> list[tuple[Path, int, int | None]]:
 
 def read_part(part: tuple[Path, int, int | None], reading: dict) -> pd.DataFrame:
     """One partition of the main table, read as dataset.py reads a whole file."""
-
     path, start, end = part
     if end is None:
         return read_csv_file(path, reading)
@@ -189,13 +186,11 @@ def part_name(folder: str, split: str, number: int) -> str:
 
 def summed_counts(*partials: dict) -> dict:
     """features.add_counts of several partitions' counts, on a worker."""
-
     return add_counts({}, list(partials))
 
 
 def finish_part(name: str, counts: dict, schema: dict, options: dict) -> None:
     """A written part with its count columns' values replaced by their count features."""
-
     with open_input(name, options) as file:
         frame = pd.read_parquet(file)
     keys = [KEY_PREFIX + column for column in schema["counts"].values()]
@@ -207,7 +202,6 @@ def finish_part(name: str, counts: dict, schema: dict, options: dict) -> None:
 def tree_reduce(function, items: list, width: int = 8):
     """`function` applied to groups of at most `width` delayed items, then to the groups' results,
     until one is left: no single task holds every partition's result at once."""
-
     while len(items) > 1:
         items = [delayed(function)(*items[start : start + width]) for start in range(0, len(items), width)]
     return items[0] if items else delayed(function)()
@@ -322,7 +316,6 @@ def added_features(summaries: tuple) -> dict[str, str]:
 def _counted_from_table_start(error: PartitionError, parts: list, reading: dict) -> str:
     """The error's message with "at data row N" counted from the table's first row, as the local
     engine counts (the rows of the partitions before are counted only now, on failure)."""
-
     match = re.search(r"at data row (\d+)", error.message)
     if not match or error.number == 0:
         return error.message

@@ -34,7 +34,6 @@ def read_split(split: WorkerFiles, schema: dict):
     (dask's read_parquet may fuse small files differently for different column selections).
     Row groups are counted in the stage's own copies; workers open the names storage.py gave.
     """
-
     meta = _with_categories(pq.read_schema(split.local[0]).empty_table().to_pandas(), schema)
     frame = dd.from_delayed(
         [delayed(read_piece)(name, group, schema, split.options) for name, group, _ in row_groups(split)],
@@ -47,7 +46,6 @@ def read_split(split: WorkerFiles, schema: dict):
 def row_groups(split: WorkerFiles) -> list[tuple[str, int | None, int]]:
     """(name a worker opens, row group or None for a file without any, rows) of each piece of a
     split, in order; counted in the stage's own copies."""
-
     pieces: list[tuple[str, int | None, int]] = []
     for local, name in zip(split.local, split.names, strict=True):
         metadata = pq.ParquetFile(local).metadata
@@ -61,7 +59,6 @@ def row_groups(split: WorkerFiles) -> list[tuple[str, int | None, int]]:
 def read_piece(name: str, group: int | None, schema: dict, options: dict) -> pd.DataFrame:
     """One piece of a split (a row group, or a whole file: row_groups), its categories restored;
     run on a worker, which opens `name` with storage.py's `options`."""
-
     with open_input(name, options) as file:
         table = pq.read_table(file) if group is None else pq.ParquetFile(file).read_row_group(group)
     return _with_categories(table.to_pandas(), schema)
@@ -78,7 +75,6 @@ def feature_distributions(train_split: WorkerFiles, schema: dict, params: dict) 
     """drift.feature_distributions of the training split, computed on the cluster: per numeric
     feature its missing share and quantiles (dask's approximate quantiles, deterministic for the
     same data), per categorical feature its missing share and value counts."""
-
     features, _ = read_split(train_split, schema)
     numeric, categorical = drift_columns(schema)
     levels = quantile_levels(params)
@@ -105,7 +101,6 @@ def offsets(frame) -> np.ndarray:
 
 def select_rows(frame, keep: np.ndarray, starts: np.ndarray):
     """The rows of `frame` where the boolean array `keep` (one entry per row, in order) is true."""
-
     parts = [
         delayed(_take)(part, keep[starts[number] : starts[number + 1]])
         for number, part in enumerate(frame.to_delayed())
@@ -152,7 +147,6 @@ def cross_validate(
     """Fold scores (ROC AUC; r2 for regression) as sanity_check's local cross-validation computes
     them: the same sample of at most cv_max_rows training rows, the same folds
     (models.cross_validation_plan), one fold per cluster task."""
-
     features, labels = read_split(train_split, schema)
     starts = offsets(features)
     rows = int(starts[-1])
