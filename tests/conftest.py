@@ -19,7 +19,7 @@ import pytest
 from configobj import ConfigObj
 from cookiecutter.main import cookiecutter
 
-pytest_plugins = ["s3_server"]
+pytest_plugins = ["s3_server", "tools.forge", "tools.real_cml"]  # the last two: the CI tests' forge stand-in and CML
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 DEFAULTS = json.loads((TEMPLATE / "cookiecutter.json").read_text())

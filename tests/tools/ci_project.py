@@ -2,9 +2,9 @@
 
 `published_project` bakes the default project with its DVC remote on the tests' moto S3 server,
 runs `make setup`, `make repro` and `make push` on main, commits the results and pushes them to a
-bare git repository on disk, the "origin" that CI clones. Branches are made in that working copy
-and pushed; `clone` checks one out as CI does. Built once per test process, because the CI tests
-of both providers start from the same main.
+bare git repository on disk, the "origin" that CI clones (through the forge stand-in that hosts
+it, tools/forge.py). Branches are made in that working copy and pushed. Built once per test
+process, because the CI tests of both providers start from the same main.
 
 The CI jobs of one test process share caches as a runner's jobs would: this machine's uv cache
 (`uv_cache_dir`), and one mypy cache (`PublishedProject.mypy_cache`, given to the jobs as
@@ -73,13 +73,6 @@ class PublishedProject:
         git("commit", "--quiet", "--all", "--message", message)
         git("push", "--quiet", "origin", name)
         git("checkout", "--quiet", "main")
-
-    def clone(self, branch: str, destination: Path, shallow: bool) -> Path:
-        """Check `branch` out as CI does: GitLab clones shallow and one branch, GitHub (fetch-depth: 0) all."""
-        depth = ["--depth", "1", "--single-branch"] if shallow else []
-        run(["git", "clone", "--quiet", *depth, "--branch", branch, self.origin.as_uri(), str(destination)],
-            cwd=destination.parent)
-        return destination
 
 
 _published: dict[str, PublishedProject] = {}
