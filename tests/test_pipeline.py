@@ -57,7 +57,8 @@ def test_first_repro_runs_the_four_stages_and_passes_the_gate(reproduced):
     assert (project / "reports/confusion_matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     sanity = json.loads((project / "reports/sanity.json").read_text())
     assert sanity["passed"] and {check["name"] for check in sanity["checks"]} >= {
-        "probabilities_in_range", "probabilities_sum_to_one", "class_share[0]", "class_share[1]", "cv_fold_outlier"}
+        "probabilities_in_range", "probabilities_sum_to_one", "class_share[0]", "class_share[1]", "beats_chance[0]",
+        "beats_chance[1]", "cv_fold_outlier"}
 
 
 def test_dvc_knows_every_metric_and_plot(reproduced):

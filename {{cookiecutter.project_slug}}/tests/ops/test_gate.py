@@ -84,6 +84,8 @@ CHECK_NAMES = [
     "probabilities_sum_to_one",
     "class_share[0]",
     "class_share[1]",
+    "beats_chance[0]",
+    "beats_chance[1]",
     "cv_fold_outlier",
 ]
 

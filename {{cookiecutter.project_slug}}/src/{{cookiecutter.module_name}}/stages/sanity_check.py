@@ -14,6 +14,7 @@ from ..core.params import load_params
 from ..core.paths import DATA_PROFILE_FILE, MODEL_FILE, SANITY_FILE, SCHEMA_FILE, TEST_FILE, TRAIN_FILE
 from ..engine import open_engine
 from ..evaluation.checks import (
+    beats_chance_checks,
     class_share_checks,
     cv_fold_check,
     data_checks,
@@ -48,6 +49,7 @@ def main() -> None:
             *data_checks(train_labels, test_labels, schema["classes"], sanity),
             *probability_checks(predicted, sanity),
             *class_share_checks(test_labels, predicted, schema["classes"], sanity),
+            *beats_chance_checks(test_labels, predicted, schema["classes"], sanity),
             cv_fold_check(fold_scores, sanity["cv_max_fold_deviation"], noise),
         ]
     passed = all(item["passed"] for item in checks)
