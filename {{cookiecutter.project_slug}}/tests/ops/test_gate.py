@@ -216,14 +216,15 @@ TAMPERED = {  # id: (file, content, words the one-line error must hold)
     "metric-huge-integer": ("metrics.json", '{"roc_auc": ' + "9" * 401 + "}", "not a finite number"),
     "metrics-nested-deeply": ("metrics.json", "[" * 100_000, "metrics.json is not valid JSON"),
     "metric-not-a-model-metric": ("params.yaml", "gate:\n  metric: test_rows\n", "not a model metric"),
-    "params-gate-as-list": ("params.yaml", "gate: [metric, roc_auc]\n", "params.yaml has no gate.metric"),
+    "params-gate-as-list": ("params.yaml", "gate: [metric, roc_auc]\n", "params.yaml: gate is ['metric', 'roc_auc']"),
     "params-gate-twice": ("params.yaml", "gate:\n  metric: roc_auc\ngate:\n  metric: accuracy\n", "appears twice"),
     "sanity-duplicate-passed": (
         "reports/sanity.json",
         '{"checks": [{"name": "x", "passed": false, "passed": true}]}',
         "'passed' appears twice",
     ),
-    "params-without-gate": ("params.yaml", "train:\n  seed: 1\n", "params.yaml has no gate.metric"),
+    "params-without-gate": ("params.yaml", "evaluate:\n  curve_points: 200\n", "params.yaml has no `gate:` section"),
+    "params-gate-metric-empty": ("params.yaml", "gate:\n  metric: ''\n", "params.yaml: gate.metric is text ''"),
     "params-malformed": ("params.yaml", "gate: [\n", "params.yaml is not valid YAML"),
     "profile-missing-classes": ("reports/data_profile.json", "{}", "has no class_balance"),
 }

@@ -182,7 +182,7 @@ def evaluate_gate(metrics, sanity, baseline: float | None, metric: str, required
 
 def current_verdict(no_floor: bool = False) -> Verdict:
     """The gate on the pipeline's current results, against baseline.txt (or no floor at all)."""
-    metric = gate_metric(load_params())
+    metric = gate_metric(load_params(required=("gate",)))
     for path in (METRICS_FILE, SANITY_FILE, DATA_PROFILE_FILE):
         if not path.exists():
             raise PipelineError(f"{path} is missing: run the pipeline first (make repro)")

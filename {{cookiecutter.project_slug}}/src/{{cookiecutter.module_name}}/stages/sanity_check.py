@@ -23,12 +23,14 @@ from ..evaluation.checks import (
     regression_checks,
     test_rows_check,
 )
+from ..models import build_model
 
 
 def main() -> None:
-    params = load_params()
+    params = load_params(required=("sanity", "train"))  # every setting checked before any work
     sanity, train_params = params["sanity"], params["train"]
     schema = read_json(SCHEMA_FILE)
+    build_model(train_params, schema.get("task", "classification"))  # cross-validation refits it: checked first
     model = load_model(MODEL_FILE)
     with open_engine(params) as engine:
         train_labels = engine.labels(TRAIN_FILE, schema)
