@@ -70,6 +70,9 @@ BAD_VALUES = {  # id: (keys, value, the start of the one line)
     "lookup-without-key": (("data", "lookups"), [{"table": "members.csv"}], "params.yaml: data.lookups[0].key is missing; it must be a non-empty text"),
     "misspelt-setting": (("preprocess", "tests_size"), 0.2, "params.yaml: preprocess.tests_size is not one of the settings of preprocess (did you mean test_size?): they are test_size, seed"),
     "drift-flag-as-text": (("drift", "fail_gate"), "yes", "params.yaml: drift.fail_gate is text 'yes'; it must be true or false"),
+    "seed-as-text": (("train", "seed"), "42", "params.yaml: train.seed is text '42'; it must be a whole number >= 0"),
+    "huge-number": (("preprocess", "test_size"), 10**400, "params.yaml: preprocess.test_size is 1000000000"),
+    "rows-as-float": (("data", "sample", "rows"), 1e5, "params.yaml: data.sample.rows is 100000.0; it must be a whole number >= 1"),
 }  # fmt: skip
 
 

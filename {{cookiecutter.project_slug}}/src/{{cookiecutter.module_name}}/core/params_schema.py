@@ -27,7 +27,12 @@ class Rule:
 
 
 def _is_number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # a whole number too large for a float
+        return False
 
 
 def number(above=None, at_least=None, below=None, at_most=None, example=None) -> Rule:
@@ -46,8 +51,9 @@ def whole(at_least=None, at_most=None, example=None) -> Rule:
     wanted = "a whole number" + (f" {words}" if words else "") + (f", e.g. {example}" if example is not None else "")
 
     def valid(value) -> bool:
-        in_range = (at_least is None or value >= at_least) and (at_most is None or value <= at_most)
-        return isinstance(value, int) and not isinstance(value, bool) and in_range
+        if isinstance(value, bool) or not isinstance(value, int):
+            return False
+        return (at_least is None or value >= at_least) and (at_most is None or value <= at_most)
 
     return Rule(valid, wanted)
 
