@@ -170,23 +170,37 @@ def lint_inputs(project: Path) -> str:
 _lint_results: dict[str, tuple[subprocess.CompletedProcess, float]] = {}
 
 
-@pytest.mark.parametrize("answers", list(combinations()))
-def test_make_lint_with_type_checks_passes(answers, ready_project, tmp_path_factory, tmp_path):
-    # given a project baked with these answers, and the tools of the set-up default project
-    project = bake(tmp_path, **answers)
-    # when make lint runs (ruff and mypy); combinations whose src/, tests/ and pyproject.toml are
-    # byte-identical (the answers only differ elsewhere) share one run: they are the same input
+def assert_make_lint_passes(project: Path, venv: Path) -> None:
+    """`make lint` (ruff, mypy, import-linter) in `project` with the tools of `venv`, run once per
+    distinct input: projects whose src/, tests/ and pyproject.toml are byte-identical share a run."""
     key = lint_inputs(project)
     if key not in _lint_results:
         started = time.monotonic()
-        result = run(["make", "lint", f"VENV={ready_project / '.venv'}"], cwd=project, check=False)
+        result = run(["make", "lint", f"VENV={venv}"], cwd=project, check=False)
         _lint_results[key] = result, time.monotonic() - started
     result, seconds = _lint_results[key]
-    # then style and types are clean
     assert result.returncode == 0, result.stdout + result.stderr
     checked = len([*(project / "src").rglob("*.py"), *(project / "tests").rglob("*.py")])
     assert f"Success: no issues found in {checked} source files" in result.stdout
     print(f"make lint {seconds:.1f} s (cold mypy cache), {len(_lint_results)} distinct inputs so far")
+
+
+@pytest.mark.parametrize("answers", list(combinations()))
+def test_make_lint_with_type_checks_passes(answers, ready_project, tmp_path_factory, tmp_path):
+    # given a project baked with these answers, and the tools of the set-up default project
+    project = bake(tmp_path, **answers)
+    # when make lint runs, then style, types and the package's layers are clean
+    assert_make_lint_passes(project, ready_project / ".venv")
+
+
+# The package's name decides where its imports sort: before `conftest` (the generated tests'
+# shared fixtures) or after it, and the first MR of a team whose name sorted wrong was red.
+@pytest.mark.parametrize("project_name", ["Aardvark", "B2B Churn", "CI Check", "Zulu"])
+def test_make_lint_passes_whatever_the_package_name_sorts_as(project_name, ready_project, tmp_path):
+    # given a project named from either end of the alphabet, and the tools of the set-up default project
+    project = bake(tmp_path, project_name=project_name)
+    # when make lint runs, then style, types and the package's layers are clean
+    assert_make_lint_passes(project, ready_project / ".venv")
 
 
 def test_the_templates_own_hooks_and_test_tools_are_type_clean():

@@ -258,8 +258,12 @@ def test_make_remote_without_url_explains_its_usage(local_project):
          "ENDPOINT 'http://h:1$(shell touch $HOME/PWNED)' is not an http(s) URL"),
         (["URL=s3:/bucket/x"], "URL 's3:/bucket/x' is neither an s3:// URL nor an absolute directory path"),
         (["URL=C:\\dvc"], "URL 'C:\\\\dvc' is neither an s3:// URL nor an absolute directory path"),
+        (["URL=/"], "URL '/' is the root of a file system or a home folder"),
+        (["URL=s3://192.168.0.1/x"], "URL 's3://192.168.0.1/x' is not a valid S3 URL: use s3://bucket/prefix with a "
+                                     "bucket name that follows AWS's naming rules: not formatted as an IP address"),
     ],
-    ids=["command-in-url", "make-function-in-endpoint", "s3-one-slash", "windows-path"],
+    ids=["command-in-url", "make-function-in-endpoint", "s3-one-slash", "windows-path", "filesystem-root",
+         "ip-address-bucket"],
 )
 def test_make_remote_refuses_bad_locations_as_typed_and_runs_nothing(local_project, tmp_path, arguments, message):
     # given a set-up project, and a HOME where an injected command would leave a file

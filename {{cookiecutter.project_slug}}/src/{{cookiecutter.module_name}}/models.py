@@ -16,6 +16,7 @@ takes its input (category codes, early stopping) is the pipeline's part: core/mo
 
 from .core.errors import PipelineError
 from .core.hardware import usable_cpus
+from .core.modeling import model_argument_problems, model_value_problems
 
 
 def _xgboost(arguments: dict, seed: int):
@@ -84,7 +85,24 @@ def build_model(train_params: dict, task: str = "classification"):
             f"(or add yours to {'REGRESSORS' if task == 'regression' else 'MODELS'} in models.py)"
         )
     arguments = train_params.get(name) or {}
+    # Every argument named, and its value, checked before any data is read (core/modeling.py):
+    # xgboost would take an unknown one and only warn once it had trained.
+    problems = model_argument_problems(f"train.{name}", arguments, _default_model(builders[name], train_params))
+    if problems:
+        raise PipelineError("\n".join(problems))
     try:
-        return builders[name](arguments, train_params["seed"])
+        model = builders[name](arguments, train_params["seed"])
     except TypeError as error:
         raise PipelineError(f"params.yaml: train.{name} has an argument the model does not take: {error}") from None
+    problems = model_value_problems(f"train.{name}", model)
+    if problems:
+        raise PipelineError("\n".join(problems))
+    return model
+
+
+def _default_model(builder, train_params: dict):
+    """The model with none of params.yaml's arguments, whose own list of arguments says which it takes."""
+    try:
+        return builder({}, train_params["seed"])
+    except TypeError:  # a builder of yours that needs some argument: its constructor checks them
+        return None

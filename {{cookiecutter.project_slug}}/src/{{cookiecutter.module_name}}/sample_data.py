@@ -147,7 +147,7 @@ def positive_int(text: str) -> int:
 
 
 def main() -> None:
-    sample = load_params()["data"]["sample"]
+    sample = load_params(required=("data",))["data"]["sample"]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=positive_int, default=sample["rows"], help="interactions to generate")
     parser.add_argument("--seed", type=int, default=sample["seed"])

@@ -1,9 +1,14 @@
-"""The gate: baseline.txt is a floor that only moves up, and failed sanity checks fail the run."""
+"""The gate: baseline.txt is a floor that only moves up, failed sanity checks fail the run, and only
+results the pipeline wrote (as dvc.lock records them) are judged."""
 
+import hashlib
 import json
+import shutil
 import sys
+from pathlib import Path
 
 import pytest
+import yaml
 
 from {{ cookiecutter.module_name }}.core.errors import PipelineError, run
 from {{ cookiecutter.module_name }}.evaluation.verdict import evaluate_gate, read_baseline
@@ -79,6 +84,8 @@ CHECK_NAMES = [
     "probabilities_sum_to_one",
     "class_share[0]",
     "class_share[1]",
+    "beats_chance[0]",
+    "beats_chance[1]",
     "cv_fold_outlier",
 ]
 
@@ -90,10 +97,31 @@ def all_checks(failing: str | None = None) -> dict:
     return {"passed": failing is None, "checks": checks}
 
 
+PROJECT = Path(__file__).resolve().parents[2]  # this project: its dvc.yaml names the stage of each result
+WRITTEN_BY = {
+    "reports/data_profile.json": "preprocess",
+    "metrics.json": "evaluate",
+    "reports/sanity.json": "sanity-check",
+}
+
+
+def record_in_lock(folder: Path) -> None:
+    """Write folder/dvc.lock as `dvc repro` does for the results now in `folder`: each stage's outputs
+    with their md5 (DVC's md5 of a file is the md5 of its bytes, computed here independently)."""
+    stages: dict = {}
+    for name, stage in WRITTEN_BY.items():
+        content = (folder / name).read_bytes()
+        output = {"path": name, "hash": "md5", "md5": hashlib.md5(content).hexdigest(), "size": len(content)}
+        stages.setdefault(stage, {"cmd": f"python -m ... {stage}", "outs": []})["outs"].append(output)
+    (folder / "dvc.lock").write_text(yaml.safe_dump({"schema": "2.0", "stages": stages}, sort_keys=False))
+
+
 @pytest.fixture
 def results(tmp_path, monkeypatch):
-    """A project folder holding a run's results: roc_auc 0.8, every sanity check as the test sets it."""
+    """A project folder holding a run's results, recorded in its dvc.lock as the pipeline wrote them:
+    roc_auc 0.8, every sanity check as the test sets it."""
     monkeypatch.chdir(tmp_path)
+    shutil.copy(PROJECT / "dvc.yaml", tmp_path / "dvc.yaml")
     (tmp_path / "params.yaml").write_text("gate:\n  metric: roc_auc\n")
     (tmp_path / "metrics.json").write_text(json.dumps({"roc_auc": 0.8, "log_loss": 0.5}))
     (tmp_path / "reports").mkdir()
@@ -101,6 +129,7 @@ def results(tmp_path, monkeypatch):
 
     def write_sanity(passed: bool):
         (tmp_path / "reports/sanity.json").write_text(json.dumps(all_checks(None if passed else "cv_fold_outlier")))
+        record_in_lock(tmp_path)
 
     write_sanity(True)
     return tmp_path, write_sanity
@@ -187,14 +216,15 @@ TAMPERED = {  # id: (file, content, words the one-line error must hold)
     "metric-huge-integer": ("metrics.json", '{"roc_auc": ' + "9" * 401 + "}", "not a finite number"),
     "metrics-nested-deeply": ("metrics.json", "[" * 100_000, "metrics.json is not valid JSON"),
     "metric-not-a-model-metric": ("params.yaml", "gate:\n  metric: test_rows\n", "not a model metric"),
-    "params-gate-as-list": ("params.yaml", "gate: [metric, roc_auc]\n", "params.yaml has no gate.metric"),
+    "params-gate-as-list": ("params.yaml", "gate: [metric, roc_auc]\n", "params.yaml: gate is ['metric', 'roc_auc']"),
     "params-gate-twice": ("params.yaml", "gate:\n  metric: roc_auc\ngate:\n  metric: accuracy\n", "appears twice"),
     "sanity-duplicate-passed": (
         "reports/sanity.json",
         '{"checks": [{"name": "x", "passed": false, "passed": true}]}',
         "'passed' appears twice",
     ),
-    "params-without-gate": ("params.yaml", "train:\n  seed: 1\n", "params.yaml has no gate.metric"),
+    "params-without-gate": ("params.yaml", "evaluate:\n  curve_points: 200\n", "params.yaml has no `gate:` section"),
+    "params-gate-metric-empty": ("params.yaml", "gate:\n  metric: ''\n", "params.yaml: gate.metric is text ''"),
     "params-malformed": ("params.yaml", "gate: [\n", "params.yaml is not valid YAML"),
     "profile-missing-classes": ("reports/data_profile.json", "{}", "has no class_balance"),
 }
@@ -202,10 +232,12 @@ TAMPERED = {  # id: (file, content, words the one-line error must hold)
 
 @pytest.mark.parametrize(("name", "content", "message"), TAMPERED.values(), ids=TAMPERED.keys())
 def test_tampered_or_damaged_input_fails_the_gate_with_one_line(results, monkeypatch, capsys, name, content, message):
-    # given results that passed the gate, then one file tampered with or damaged
+    # given results that passed the gate, then one file tampered with or damaged, and dvc.lock
+    # edited to match (what provenance alone cannot catch: the content itself must still be sound)
     folder, _ = results
     (folder / "baseline.txt").write_text("0.75\n")
     (folder / name).write_text(content)
+    record_in_lock(folder)
     # when the gate runs
     code, stderr = gate_output(monkeypatch, capsys)
     # then it fails, on one line that names the problem, and no traceback
@@ -214,17 +246,85 @@ def test_tampered_or_damaged_input_fails_the_gate_with_one_line(results, monkeyp
     assert stderr.startswith("error: ") and message in stderr
 
 
+# --- Provenance: only what the pipeline wrote, as dvc.lock records it, is judged ---------------
+def all_passed(sanity: dict) -> dict:
+    return {**sanity, "checks": [{**check, "passed": True} for check in sanity["checks"]], "passed": True}
+
+
+HAND_EDITED = {  # id: (file, edit of its JSON)
+    "roc-auc-raised": ("metrics.json", lambda content: {**content, "roc_auc": 0.99}),
+    "failed-check-flipped": ("reports/sanity.json", all_passed),
+    "profile-edited": ("reports/data_profile.json", lambda content: {**content, "rows": {"total": 10**6}}),
+}
+
+
+@pytest.mark.parametrize(("name", "edit"), HAND_EDITED.values(), ids=HAND_EDITED.keys())
+def test_a_hand_edited_result_fails_the_gate_and_the_baseline_naming_its_stage(
+    results, monkeypatch, capsys, name, edit
+):
+    # given results the pipeline wrote (one sanity check failed), then one edited by hand to look better
+    folder, write_sanity = results
+    (folder / "baseline.txt").write_text("0.75\n")
+    write_sanity(False)
+    path = folder / name
+    path.write_text(json.dumps(edit(json.loads(path.read_text()))))
+    # when the gate runs, then it fails on one line naming the file, its stage and the fix
+    expected = f"error: {name} differs from what {WRITTEN_BY[name]} wrote (dvc.lock): run make repro\n"
+    assert gate_output(monkeypatch, capsys) == (1, expected)
+    # and make baseline does not take the edited value as the new floor
+    with pytest.raises(PipelineError, match=f"{name} differs from what {WRITTEN_BY[name]} wrote"):
+        raise_baseline(force=True)
+    assert read_baseline(folder / "baseline.txt") == 0.75
+
+
+def test_results_without_a_dvc_lock_are_not_judged(results, monkeypatch, capsys):
+    # given results that no `dvc repro` recorded (a project before its first repro, stages run by hand)
+    folder, _ = results
+    (folder / "dvc.lock").unlink()
+    # when the gate runs, then it says so and what to run
+    code, stderr = gate_output(monkeypatch, capsys)
+    assert code == 1
+    assert stderr == (
+        "error: metrics.json is not recorded in dvc.lock, which does not exist yet: the gate trusts only what "
+        "the pipeline wrote, so run make repro (evaluate writes it)\n"
+    )
+
+
+def test_a_stage_that_has_not_run_through_dvc_is_named(results, monkeypatch, capsys):
+    # given a dvc.lock without the sanity-check stage (added to dvc.yaml, not reproduced since)
+    folder, _ = results
+    lock = yaml.safe_load((folder / "dvc.lock").read_text())
+    del lock["stages"]["sanity-check"]
+    (folder / "dvc.lock").write_text(yaml.safe_dump(lock))
+    # when the gate runs, then the stage is named
+    assert gate_output(monkeypatch, capsys) == (
+        1,
+        "error: dvc.lock records no reports/sanity.json: sanity-check has not run through DVC: run make repro\n",
+    )
+
+
+@pytest.mark.parametrize("content", ["stages: [\n", "", "- a list\n", "stages: {evaluate: 7}\n"])
+def test_a_damaged_dvc_lock_fails_with_one_line(results, monkeypatch, capsys, content):
+    folder, _ = results
+    (folder / "dvc.lock").write_text(content)
+    code, stderr = gate_output(monkeypatch, capsys)
+    assert code == 1 and len(stderr.strip().splitlines()) == 1, stderr
+    assert stderr.startswith("error: ") and "dvc.lock" in stderr and "make repro" in stderr
+
+
 def test_log_loss_gate_refuses_a_nan_loss_and_a_negative_floor(results, monkeypatch, capsys):
     folder, _ = results
     (folder / "params.yaml").write_text("gate:\n  metric: log_loss\n")
     (folder / "baseline.txt").write_text("0.6\n")
     assert gate_output(monkeypatch, capsys)[0] == 0
     (folder / "metrics.json").write_text('{"log_loss": NaN}')
+    record_in_lock(folder)
     assert gate_output(monkeypatch, capsys) == (
         1,
         "error: metrics.json: log_loss is nan, not a finite number. Rerun the pipeline (make repro), or fix the file\n",
     )
     (folder / "metrics.json").write_text('{"log_loss": 0.5}')
+    record_in_lock(folder)
     (folder / "baseline.txt").write_text("-0.1\n")
     code, stderr = gate_output(monkeypatch, capsys)
     assert code == 1 and "baseline.txt: log_loss -0.1 lies outside its valid range" in stderr
@@ -255,6 +355,7 @@ def regression_results(tmp_path, monkeypatch):
         {"name": name, "value": 0.0, "threshold": 0.1, "passed": True, "detail": ""} for name in REGRESSION_CHECKS
     ]
     (tmp_path / "reports/sanity.json").write_text(json.dumps({"passed": True, "checks": checks}))
+    record_in_lock(tmp_path)
     return tmp_path
 
 

@@ -80,3 +80,39 @@ def test_bad_data_stops_preprocess_with_one_line_and_writes_nothing(tiny_project
         preprocess.main()
     assert not (tiny_project / "data/processed").exists() and not (tiny_project / "reports").exists()
     assert [path.name for path in (tiny_project / "data").iterdir()] == ["raw"]  # no half-written folder
+
+
+def written_files(project: Path) -> set[str]:
+    """What the stages wrote: every file under the project but its raw data and params.yaml."""
+    return {
+        str(path.relative_to(project))
+        for path in project.rglob("*")
+        if path.is_file() and path.name != "params.yaml" and "raw" not in path.parts
+    }
+
+
+BAD_PARAMS = {  # id: (stage that reads it first, section, key, value, the key the error names)
+    "preprocess-test-size": (preprocess, "preprocess", "test_size", "0.2", "preprocess.test_size"),
+    "train-trees": (train, "xgboost", "n_estimators", -5, "train.xgboost.n_estimators"),
+    "train-unknown-argument": (train, "xgboost", "n_estimator", 100, "train.xgboost.n_estimator"),
+    "evaluate-curve-points": (evaluate, "evaluate", "curve_points", 0, "evaluate.curve_points"),
+    "sanity-folds": (sanity_check, "sanity", "cv_folds", 1, "sanity.cv_folds"),
+}
+
+
+@pytest.mark.parametrize(("stage", "section", "key", "value", "named"), BAD_PARAMS.values(), ids=BAD_PARAMS.keys())
+def test_bad_params_stop_a_stage_before_it_writes_anything(tiny_project, stage, section, key, value, named):
+    # given a tiny project whose earlier stages ran, and then one bad value in params.yaml
+    stages = [preprocess, train, evaluate, sanity_check]
+    for earlier in stages[: stages.index(stage)]:
+        earlier.main()
+    before = {name: (tiny_project / name).read_bytes() for name in written_files(tiny_project)}
+    params = yaml.safe_load((tiny_project / "params.yaml").read_text())
+    (params["train"] if section == "xgboost" else params)[section][key] = value
+    (tiny_project / "params.yaml").write_text(yaml.safe_dump(params))
+    # when the stage that reads it runs
+    with pytest.raises(PipelineError) as error:
+        stage.main()
+    # then it stops on one line naming the key, and no file was written or changed
+    assert len(str(error.value).splitlines()) == 1 and str(error.value).startswith(f"params.yaml: {named} ")
+    assert {name: (tiny_project / name).read_bytes() for name in written_files(tiny_project)} == before

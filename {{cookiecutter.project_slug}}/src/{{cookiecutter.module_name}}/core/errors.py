@@ -19,7 +19,10 @@ def run(main: Callable[[], None]) -> None:
     try:
         main()
     except PipelineError as error:
-        print(f"error: {error}", file=sys.stderr)
+        # Several problems are several lines (params.yaml's): each its own `error:` line; an indented
+        # line continues the one before it.
+        for line in str(error).splitlines():
+            print(line if line.startswith(" ") else f"error: {line}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
         print("interrupted; nothing half-written was left behind", file=sys.stderr)

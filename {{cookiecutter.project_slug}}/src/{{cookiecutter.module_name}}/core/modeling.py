@@ -5,6 +5,8 @@ folds of cross-validation, and loading a trained model to predict on the CPU.
 The models themselves are built in models.py (yours to extend); nothing here needs to know which.
 """
 
+import difflib
+
 import joblib
 import numpy as np
 import pandas as pd
@@ -108,3 +110,61 @@ def is_classifier(model) -> bool:
 def is_xgboost(model) -> bool:
     """Whether `model` is an xgboost model, without importing xgboost to ask."""
     return type(model).__module__.split(".")[0] == "xgboost"
+
+
+# --- A model's own section of params.yaml: the arguments it takes -------------------------------
+# xgboost's scikit-learn wrapper takes any keyword (**kwargs) and passes it to the booster, which
+# only warns about one it does not use, after training. So a name in train.xgboost must be an
+# argument of the wrapper (XGBClassifier().get_params()) or a booster parameter xgboost documents
+# (xgboost.readthedocs.io/en/stable/parameter.html: general, tree booster, DART, linear booster,
+# learning task, and those of its objectives).
+XGBOOST_BOOSTER_PARAMETERS = frozenset(
+    """
+    booster device verbosity validate_parameters nthread disable_default_eval_metric
+    eta learning_rate gamma min_split_loss max_depth min_child_weight max_delta_step subsample sampling_method
+    colsample_bytree colsample_bylevel colsample_bynode lambda reg_lambda alpha reg_alpha tree_method
+    scale_pos_weight updater refresh_leaf process_type grow_policy max_leaves max_bin num_parallel_tree
+    monotone_constraints interaction_constraints multi_strategy max_cached_hist_node max_cat_to_onehot
+    max_cat_threshold sample_type normalize_type rate_drop one_drop skip_drop feature_selector top_k
+    objective base_score eval_metric seed seed_per_iteration tweedie_variance_power huber_slope quantile_alpha
+    aft_loss_distribution lambdarank_pair_method lambdarank_num_pair_per_sample lambdarank_normalization
+    lambdarank_score_normalization lambdarank_unbiased lambdarank_bias_norm ndcg_exp_gain
+    """.split()  # noqa: SIM905 (a list of words, grouped as xgboost's documentation groups them)
+)
+SET_BY_THE_PIPELINE = {"random_state": "train.seed"}  # builders pass these themselves
+
+
+def model_argument_problems(section: str, arguments: dict, default_model) -> list[str]:
+    """One line per name in `arguments` (params.yaml's `section`, e.g. train.xgboost) that the model
+    does not take, judged on `default_model`, the model built without them. A model that does not
+    list its arguments (no get_params) is left to its constructor."""
+    if not hasattr(default_model, "get_params"):
+        return []
+    accepted = set(default_model.get_params())
+    if is_xgboost(default_model):
+        accepted |= XGBOOST_BOOSTER_PARAMETERS
+    accepted -= set(SET_BY_THE_PIPELINE)
+    problems = []
+    for name in arguments:
+        if name in SET_BY_THE_PIPELINE:
+            problems.append(f"params.yaml: {section}.{name} is set by the pipeline: set {SET_BY_THE_PIPELINE[name]}")
+        elif name not in accepted:
+            close = difflib.get_close_matches(str(name), sorted(accepted), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            problems.append(
+                f"params.yaml: {section}.{name} is not an argument of {type(default_model).__name__}{hint}: "
+                f"it takes {', '.join(sorted(accepted))}"
+            )
+    return problems
+
+
+def model_value_problems(section: str, model) -> list[str]:
+    """The model's own check of its arguments' values, where it has one (scikit-learn's estimators
+    check types and ranges when they fit; asked here, before any data is read)."""
+    if not hasattr(model, "_parameter_constraints") or not hasattr(model, "_validate_params"):
+        return []
+    try:
+        model._validate_params()
+    except (TypeError, ValueError) as error:  # scikit-learn's InvalidParameterError is both
+        return [f"params.yaml: {section}: {error}"]
+    return []

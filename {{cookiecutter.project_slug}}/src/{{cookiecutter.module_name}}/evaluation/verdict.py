@@ -1,9 +1,11 @@
 """The gate's rules: the model's metric against baseline.txt, and every sanity check passed.
 
 The verdict is computed from files only (metrics.json, reports/sanity.json, the data profile,
-baseline.txt), so `make gate`, `make release` and the CI report reach the same one. Anything that
-is not exactly what the pipeline writes (a metric that is not a finite number in its range, a
-sanity file missing checks) is an error, never a pass.
+baseline.txt), so `make gate`, `make baseline`, `make release` and the CI report reach the same
+one. Each result file must be byte for byte what its stage wrote, as dvc.lock records it
+(core/provenance.py): a hand-edited or stale result fails, naming the file and the stage. And
+anything that is not what the pipeline writes (a metric that is not a finite number in its range,
+a sanity file missing checks) is an error, never a pass, even with dvc.lock edited to match.
 """
 
 import math
@@ -16,6 +18,7 @@ from ..core.errors import PipelineError
 from ..core.files import read_json
 from ..core.params import load_params
 from ..core.paths import BASELINE_FILE, DATA_PROFILE_FILE, METRICS_FILE, SANITY_FILE
+from ..core.provenance import check_written_by_pipeline
 from ..core.target import task_of
 from .checks import required_sanity_checks
 
@@ -179,10 +182,12 @@ def evaluate_gate(metrics, sanity, baseline: float | None, metric: str, required
 
 def current_verdict(no_floor: bool = False) -> Verdict:
     """The gate on the pipeline's current results, against baseline.txt (or no floor at all)."""
-    metric = gate_metric(load_params())
+    metric = gate_metric(load_params(required=("gate",)))
     for path in (METRICS_FILE, SANITY_FILE, DATA_PROFILE_FILE):
         if not path.exists():
             raise PipelineError(f"{path} is missing: run the pipeline first (make repro)")
+    for path in (METRICS_FILE, SANITY_FILE, DATA_PROFILE_FILE):
+        check_written_by_pipeline(path)
     profile = read_json(DATA_PROFILE_FILE)
     check_metric_fits_task(metric, task_of(profile))
     floor = None if no_floor else read_baseline()

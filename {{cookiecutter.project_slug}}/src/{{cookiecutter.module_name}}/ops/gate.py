@@ -20,6 +20,7 @@ from ..core.errors import PipelineError, run
 from ..core.files import read_json
 from ..core.params import load_params
 from ..core.paths import BASELINE_FILE, FEATURE_DISTRIBUTIONS_FILE
+from ..core.provenance import check_written_by_pipeline
 from ..evaluation.verdict import LOWER_IS_BETTER, current_verdict
 
 
@@ -73,6 +74,7 @@ def drift_failures(base: str) -> list[str]:
     else:
         print(f"gate: {base} has no {FEATURE_DISTRIBUTIONS_FILE}: drift not checked", file=sys.stderr)
         return []
+    check_written_by_pipeline(FEATURE_DISTRIBUTIONS_FILE)
     scores = compare(read_json(FEATURE_DISTRIBUTIONS_FILE), json.loads(shown.stdout))
     threshold = settings["psi_threshold"]
     return [

@@ -58,11 +58,35 @@ def git(*arguments: str) -> str:
 def check_committed() -> None:
     """A version names a commit: its files must be what the workspace holds."""
     changed = git("diff", "--name-only", "HEAD").splitlines()  # tracked files, staged or not
-    if changed:
-        more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
+    if not changed:
+        return
+    experiment = applied_experiment()
+    if experiment:
         raise PipelineError(
-            f"uncommitted changes ({changed[0]}{more}): a release names a commit, so commit (or stash) them first"
+            f"the workspace holds the experiment {experiment!r} (make exp), which no commit holds yet: to release "
+            f"it, commit it (git add --all && git commit -m 'Experiment {experiment}'), or review it on a branch "
+            f"first (.venv/bin/dvc exp branch {experiment} <branch>), then make release on that commit"
         )
+    more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
+    raise PipelineError(
+        f"uncommitted changes ({changed[0]}{more}): a release names a commit, so commit (or stash) them first"
+    )
+
+
+def applied_experiment() -> str | None:
+    """The name of the experiment of this commit (`make exp`) whose results the workspace holds, if
+    any: `dvc exp run` applies them to the workspace, and keeps each under refs/exps/<commit>/<name>."""
+    head = git("rev-parse", "HEAD")
+    prefix = f"refs/exps/{head[:2]}/{head[2:]}/"
+    experiments = git("for-each-ref", "--format=%(refname)", prefix).splitlines()
+    if not experiments or not Path("dvc.lock").is_file():
+        return None
+    workspace = git("hash-object", "dvc.lock")
+    for ref in experiments:
+        recorded = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{ref}:dvc.lock"], capture_output=True)
+        if recorded.stdout.decode().strip() == workspace:
+            return ref.removeprefix(prefix)
+    return None
 
 
 def unpinned_stages() -> list[str]:

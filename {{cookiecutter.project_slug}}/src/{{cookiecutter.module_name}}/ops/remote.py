@@ -15,6 +15,7 @@ credentials from there or from the usual AWS places (environment, AWS_PROFILE, ~
 
 import argparse
 import os
+import posixpath
 import re
 import subprocess
 import sys
@@ -119,10 +120,36 @@ def check(for_pull: bool = False) -> str:
 
 # --- Moving the remote (make remote) ------------------------------------------------------
 # The same rules as the template's answers (hooks/pre_gen_project.py), for the same reasons.
-S3_URL = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/\S*)?")
+S3_URL = re.compile(r"s3://(?P<bucket>[^/\s]+)(/\S*)?")
+# AWS's bucket naming rules (docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html),
+# which MinIO and Ceph follow too.
+S3_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+IP_ADDRESS = re.compile(r"[0-9]+(\.[0-9]+){3}")
+RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 ENDPOINT = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/\S*)?")
 NOT_A_DIRECTORY = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*:|s3/).*|.*\\.*", re.DOTALL)
 USAGE = "usage: make remote URL=s3://bucket/prefix [ENDPOINT=http://host:9000], or URL=/a/directory"
+
+
+def bucket_problem(bucket: str) -> str | None:
+    """What breaks AWS's naming rules in an S3 bucket name, or None."""
+    if not S3_BUCKET.fullmatch(bucket):
+        return "3-63 lowercase letters, digits, dots or dashes, starting and ending with a letter or digit"
+    if ".." in bucket:
+        return "no two dots in a row"
+    if IP_ADDRESS.fullmatch(bucket):
+        return f"not formatted as an IP address, as {bucket!r} is"
+    if bucket.startswith(RESERVED_BUCKET_PREFIXES) or bucket.endswith(RESERVED_BUCKET_SUFFIXES):
+        return f"none of the prefixes {', '.join(RESERVED_BUCKET_PREFIXES)} or suffixes AWS reserves"
+    return None
+
+
+def filesystem_root(path: str) -> bool:
+    """Whether a directory is a file system's root ("/", "/..") or a home folder ("~"): DVC would
+    scatter its files/ and tmp/ folders among everything else there."""
+    normal = posixpath.normpath(path.strip()) if path.strip() else ""
+    return normal in ("/", "//") or bool(re.fullmatch(r"~[^/]*", normal))
 
 
 def checked_location(url: str, endpoint: str) -> None:
@@ -132,16 +159,28 @@ def checked_location(url: str, endpoint: str) -> None:
     if any(ord(char) < 32 or ord(char) == 0x7F for char in url + endpoint):
         raise RemoteError("URL and ENDPOINT must be one line of text without control characters")
     if url.startswith("s3://"):
-        if not S3_URL.fullmatch(url):
+        match = S3_URL.fullmatch(url)
+        if not match:
             raise RemoteError(
                 f"URL {url!r} is not a valid S3 URL: use s3://bucket/prefix with a bucket name of 3-63 "
                 "lowercase letters, digits, dots or dashes, and no spaces"
+            )
+        broken_rule = bucket_problem(match["bucket"])
+        if broken_rule:
+            raise RemoteError(
+                f"URL {url!r} is not a valid S3 URL: use s3://bucket/prefix with a bucket name that follows "
+                f"AWS's naming rules: {broken_rule}"
             )
     elif NOT_A_DIRECTORY.fullmatch(url) or not url.startswith(("/", "~")):
         raise RemoteError(
             f"URL {url!r} is neither an s3:// URL nor an absolute directory path: use s3://bucket/prefix or "
             "a directory such as /srv/dvc-storage (other schemes, and relative paths, which DVC would resolve "
             "from .dvc/, are not supported here)"
+        )
+    elif filesystem_root(url):
+        raise RemoteError(
+            f"URL {url!r} is the root of a file system or a home folder: DVC would write its folders among "
+            "everything else there; give a directory of its own, e.g. /srv/dvc-storage"
         )
     if endpoint and not url.startswith("s3://"):
         raise RemoteError("ENDPOINT is only for s3:// URLs: leave it out for a directory")

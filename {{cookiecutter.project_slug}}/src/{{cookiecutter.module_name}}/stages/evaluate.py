@@ -84,7 +84,7 @@ def evaluate_regression(actual: np.ndarray, predicted: np.ndarray, points: int) 
 
 
 def main() -> None:
-    params = load_params()
+    params = load_params(required=("evaluate",))  # every setting checked before any work
     schema = read_json(SCHEMA_FILE)
     model = load_model(MODEL_FILE)
     with open_engine(params) as engine:

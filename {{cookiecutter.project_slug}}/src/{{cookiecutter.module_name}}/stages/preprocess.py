@@ -25,7 +25,7 @@ from ..engine import open_engine
 
 
 def main() -> None:
-    params = load_params()
+    params = load_params(required=("data", "preprocess", "drift"))  # every setting checked before any work
     data = params["data"]
     drift = drift_params(params)  # checked before the slow part
     raw_dir = Path(data["raw_dir"])

@@ -14,6 +14,7 @@ from ..core.params import load_params
 from ..core.paths import DATA_PROFILE_FILE, MODEL_FILE, SANITY_FILE, SCHEMA_FILE, TEST_FILE, TRAIN_FILE
 from ..engine import open_engine
 from ..evaluation.checks import (
+    beats_chance_checks,
     class_share_checks,
     cv_fold_check,
     data_checks,
@@ -22,12 +23,14 @@ from ..evaluation.checks import (
     regression_checks,
     test_rows_check,
 )
+from ..models import build_model
 
 
 def main() -> None:
-    params = load_params()
+    params = load_params(required=("sanity", "train"))  # every setting checked before any work
     sanity, train_params = params["sanity"], params["train"]
     schema = read_json(SCHEMA_FILE)
+    build_model(train_params, schema.get("task", "classification"))  # cross-validation refits it: checked first
     model = load_model(MODEL_FILE)
     with open_engine(params) as engine:
         train_labels = engine.labels(TRAIN_FILE, schema)
@@ -48,6 +51,7 @@ def main() -> None:
             *data_checks(train_labels, test_labels, schema["classes"], sanity),
             *probability_checks(predicted, sanity),
             *class_share_checks(test_labels, predicted, schema["classes"], sanity),
+            *beats_chance_checks(test_labels, predicted, schema["classes"], sanity),
             cv_fold_check(fold_scores, sanity["cv_max_fold_deviation"], noise),
         ]
     passed = all(item["passed"] for item in checks)

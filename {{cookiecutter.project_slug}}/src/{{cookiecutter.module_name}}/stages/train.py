@@ -20,6 +20,7 @@ from ..core.params import load_params
 from ..core.paths import MODEL_FILE, SCHEMA_FILE, TRAIN_FILE, TRAIN_INFO_FILE, TRAINING_CURVES_DIR
 from ..engine import compute_settings, open_engine
 from ..evaluation.training_curves import write_curves
+from ..models import build_model
 
 PACKAGES = ["xgboost", "scikit-learn", "pandas", "numpy", "dvc"]
 
@@ -46,10 +47,11 @@ def training_device(model) -> str:
 
 
 def main() -> None:
-    params = load_params()
+    params = load_params(required=("train",))  # every setting checked before any work
     train_params = params["train"]
     schema = read_json(SCHEMA_FILE)
     task = schema.get("task", "classification")
+    build_model(train_params, task)  # the model's own section checked too, before the data is read
     with open_engine(params) as engine:
         fitted = engine.fit(TRAIN_FILE, schema, train_params)
     model = fitted.model
