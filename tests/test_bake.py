@@ -26,7 +26,7 @@ MODULE_FILES = [
                                         "markdown", "plots", "regression", "results", "revisions")),
     *(f"ops/{name}.py" for name in ("__init__", "gate", "release", "remote", "experiments")),
     *(f"core/{name}.py" for name in ("__init__", "drift", "dvc_remote", "errors", "files", "hardware", "modeling",
-                                      "params", "paths", "split", "tables", "target")),
+                                      "params", "params_schema", "paths", "provenance", "split", "tables", "target")),
 ]
 # The generated tests mirror the rooms.
 PROJECT_TESTS = [
@@ -38,7 +38,7 @@ PROJECT_TESTS = [
     "evaluation/test_training_curves.py",
     "report/test_report_sections.py",
     "ops/test_gate.py", "ops/test_experiments.py",
-    "core/test_drift.py", "core/test_hardware.py", "core/test_split.py", "core/test_target.py",
+    "core/test_drift.py", "core/test_hardware.py", "core/test_params.py", "core/test_split.py", "core/test_target.py",
 ]
 LEFTOVER_JINJA = re.compile(r"\{\{-?\s*cookiecutter|\{%-?\s|\s-?%\}|cookiecutter\.")
 
