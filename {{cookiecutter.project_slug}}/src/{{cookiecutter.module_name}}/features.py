@@ -46,11 +46,11 @@ def add_features(rows: pd.DataFrame) -> pd.DataFrame:
 def feature_columns(data_params: dict) -> tuple[list[str], list[str]]:
     """(numeric, categorical) feature columns that params.yaml lists, less data.drop_columns
     (lists only: `auto` needs the tables, choose_feature_columns)."""
-    numeric, categorical, _ = choose_feature_columns(data_params, [], set())
+    numeric, categorical, _ = choose_feature_columns(data_params, [], {})
     return numeric, categorical
 
 
-def choose_feature_columns(data_params: dict, tables: list[pd.DataFrame], excluded: set[str]):
+def choose_feature_columns(data_params: dict, tables: list[pd.DataFrame], excluded: dict[str, str]):
     """(numeric, categorical, decisions): the feature columns params.yaml lists, or, for a list that
     is `auto`, those core/columns.infer_columns finds in `tables` (the main table first), less
     data.drop_columns; decisions says what auto decided ({} for lists)."""

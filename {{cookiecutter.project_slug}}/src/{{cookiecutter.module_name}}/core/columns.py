@@ -4,9 +4,10 @@ params.yaml's `data.numeric_columns` and `data.categorical_columns` are lists of
 `auto`. With `auto` preprocess types every other column of the joined tables from the data, by
 this rule (infer_columns), prints what it decided and records it in schema.json ("columns"):
 
-  - left out: the target, data.drop_columns, the lookups' join keys, preprocess.group_column, a
-    column without a single value, and ids: text or whole numbers where every row of the table
-    holds its own value (row numbers, order ids);
+  - left out: the target, data.drop_columns, the lookups' join keys, the column a group or time
+    split goes by (preprocess.group_column, time_column), a column without a single value, and
+    ids: text or whole numbers where every row of the table holds its own value (row numbers,
+    order ids);
   - numbers -> numeric; dates and date-times -> numeric, as their parts (below);
   - text and true/false -> categorical.
 
@@ -69,11 +70,11 @@ def check_column_lists(data_params: dict, numeric, categorical) -> None:
 
 
 # --- Inferred columns (auto) --------------------------------------------------------------
-def infer_columns(tables: list[pd.DataFrame], data_params: dict, numeric, categorical, excluded: set[str]):
+def infer_columns(tables: list[pd.DataFrame], data_params: dict, numeric, categorical, excluded: dict[str, str]):
     """(numeric, categorical, decisions): the feature columns of `tables` (the main table first,
     then the lookups) with each `auto` list filled by the typing rule of this module's docstring.
 
-    `excluded`: columns that are no features whatever their values (join keys, the group column).
+    `excluded`: columns that are no features whatever their values, with why (join keys, the split's column).
     decisions: what auto decided, for schema.json and preprocess's printout: the columns each
     auto list took and, per column left out, why.
     """
@@ -112,13 +113,13 @@ def column_kind(values: pd.Series) -> str:
     return "categorical"
 
 
-def _left_out_because(table: pd.DataFrame, column, target: str, dropped: set, excluded: set) -> str:
+def _left_out_because(table: pd.DataFrame, column, target: str, dropped: set, excluded: dict[str, str]) -> str:
     if column == target:
         return "the target"
     if column in dropped:
         return "data.drop_columns"
     if column in excluded:
-        return "a join key or the group column"
+        return excluded[column]
     values = table[column]
     if not values.notna().any():
         return "no values"
@@ -130,12 +131,18 @@ def _left_out_because(table: pd.DataFrame, column, target: str, dropped: set, ex
     return ""
 
 
+SHOWN = 12  # columns named per kind in preprocess's printout
+
+
 def describe_decisions(decisions: dict) -> list[str]:
     """preprocess's printout of what auto decided, one line per kind."""
     lines = []
     for kind in ("numeric", "categorical"):
         if kind in decisions:
-            names = ", ".join(decisions[kind]) or "none"
+            columns = decisions[kind]
+            names = ", ".join(columns[:SHOWN]) or "none"
+            if len(columns) > SHOWN:
+                names += f", ... ({len(columns)} in all: data/processed/schema.json lists them)"
             lines.append(f"columns auto: {kind} {names}")
     if decisions.get("left_out"):
         shown = "; ".join(f"{name!r} ({why})" for name, why in decisions["left_out"].items())

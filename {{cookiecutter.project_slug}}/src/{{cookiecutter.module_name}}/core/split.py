@@ -31,6 +31,16 @@ from .errors import PipelineError
 SPLITS = ("random", "group", "time")
 
 
+def not_features(split: dict, keys: set[str]) -> dict[str, str]:
+    """The columns `auto` leaves out whatever they hold, with why: the join keys, and the column a
+    group split (an id: a feature the test groups never share) or a time split (every test time lies
+    beyond the training times) goes by."""
+    excluded = {key: "a join key" for key in keys}
+    if split["column"]:
+        excluded[split["column"]] = f"preprocess.{split['kind']}_column"
+    return excluded
+
+
 def split_settings(split_params: dict) -> dict:
     """preprocess.split with its column, checked: {"kind", "column"} (column None for random)."""
     kind = split_params.get("split", "random")

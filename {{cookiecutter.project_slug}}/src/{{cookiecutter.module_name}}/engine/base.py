@@ -140,10 +140,13 @@ def dataset_profile(
     missing: dict[str, float],
     coverage: dict,
     rows_out: dict | None = None,
+    split: dict | None = None,
 ) -> dict:
     """reports/data_profile.json: rows per split, the target's class balance or summary, each
-    feature's share of missing values (`missing`), each lookup table's join coverage, and the rows
-    of the main table left out or found repeated (`rows_out`: core/rows.py)."""
+    feature's share of missing values (`missing`), each lookup table's join coverage, the rows
+    of the main table left out or found repeated (`rows_out`: core/rows.py), and how the test rows
+    were chosen (`split`: core/split.split_settings, written as "random", "group: <column>" or
+    "time: <column>")."""
     test_rows = int(is_test.sum())
     return {
         "task": task,
@@ -152,6 +155,7 @@ def dataset_profile(
         "missing_share": {column: round(float(share), 4) for column, share in missing.items()},
         "lookup_coverage": {source: round(float(share), 4) for source, share in coverage.items()},
         **({"rows_out": rows_out} if rows_out else {}),
+        **({"split": f"{split['kind']}: {split['column']}" if split["column"] else split["kind"]} if split else {}),
     }
 
 

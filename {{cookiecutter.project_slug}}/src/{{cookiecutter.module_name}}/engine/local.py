@@ -13,7 +13,7 @@ from ..core.hardware import usable_cpus
 from ..core.modeling import cross_validation_plan, fit_model, is_xgboost, model_input, predictions
 from ..core.paths import COUNTS_FILE
 from ..core.rows import kept_rows, row_hashes, row_settings
-from ..core.split import holdout, split_settings, split_values
+from ..core.split import holdout, not_features, split_settings, split_values
 from ..core.tables import check_columns_joined, join_lookup, to_category, to_numeric, with_categories
 from ..core.target import check_task, encode_target
 from ..dataset import read_table, reading_params
@@ -125,7 +125,7 @@ def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], d
     task, task_reason = check_task(main if keep.all() else _rows_of(main, keep), data_params)
     keys = {key for _, key in lookups}
     tables = [main, *(lookup for lookup, _ in lookups)]
-    numeric, categorical, decisions = choose_feature_columns(data_params, tables, keys | {split["column"]})
+    numeric, categorical, decisions = choose_feature_columns(data_params, tables, not_features(split, keys))
     dates = date_columns(tables, numeric)
     numeric = with_date_numbers(numeric, dates)
 
@@ -164,7 +164,7 @@ def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], d
     schema = with_model_names(schema, {column: list(features[column].cat.categories) for column in categorical})
     schema |= {"split": split, "dates": dates, **({"columns": decisions} if decisions else {})}
     train, test = train.rename(columns=schema["renamed"]), test.rename(columns=schema["renamed"])
-    profile = dataset_profile(task, values, classes, is_test, missing, coverage, rows_out)
+    profile = dataset_profile(task, values, classes, is_test, missing, coverage, rows_out, split)
     return train, test, schema, profile, counts
 
 

@@ -32,7 +32,7 @@ from ...core.columns import AUTO, date_columns, with_date_numbers, with_date_par
 from ...core.errors import PipelineError
 from ...core.paths import COUNTS_FILE
 from ...core.rows import kept_rows, row_hashes, row_settings
-from ...core.split import holdout, split_settings, split_values
+from ...core.split import holdout, not_features, split_settings, split_values
 from ...core.tables import (
     check_columns_joined,
     join_lookup,
@@ -282,7 +282,7 @@ def build_dataset(
     first_part = read_part(parts[0] if auto else head_of(parts[0]), reading)
     first_part.attrs["source"] = source
     tables = [first_part, *(lookup for lookup, _ in lookups)]
-    numeric, categorical, decisions = choose_feature_columns(data_params, tables, keys | {split["column"]})
+    numeric, categorical, decisions = choose_feature_columns(data_params, tables, not_features(split, keys))
     dates = date_columns(tables, numeric)
     numeric = with_date_numbers(numeric, dates)
     counted = count_columns(data_params, numeric + categorical)
@@ -345,7 +345,7 @@ def build_dataset(
                 "check that both files use the same ids"
             )
     missing = {column: sum(summary["missing"][column] for summary in summaries) / rows for column in features}
-    profile = dataset_profile(task, values, classes, is_test, missing, coverage, rows_out)
+    profile = dataset_profile(task, values, classes, is_test, missing, coverage, rows_out, split)
     for name in ("train", "test"):
         (folder / f"{name}.parquet").mkdir()
     starts = np.concatenate([[0], np.cumsum([summary["rows"] for summary in summaries])])
