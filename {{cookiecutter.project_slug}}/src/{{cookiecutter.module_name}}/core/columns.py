@@ -6,8 +6,9 @@ this rule (infer_columns), prints what it decided and records it in schema.json 
 
   - left out: the target, data.drop_columns, the lookups' join keys, the column a group or time
     split goes by (preprocess.group_column, time_column), a column without a single value, and
-    ids: text or whole numbers where every row of the table holds its own value (row numbers,
-    order ids);
+    ids: text where every row of its table holds its own value (names, codes), or whole numbers
+    where every row of the main table does (row numbers, order ids; in a lookup table such
+    numbers are more often measurements, a song's length in ms);
   - numbers -> numeric; dates and date-times -> numeric, as their parts (below);
   - text and true/false -> categorical.
 
@@ -85,12 +86,12 @@ def infer_columns(tables: list[pd.DataFrame], data_params: dict, numeric, catego
     found: dict[str, list[str]] = {"numeric": [], "categorical": []}
     left_out: dict[str, str] = {}
     seen: set[str] = set()
-    for table in tables:
+    for number, table in enumerate(tables):
         for column in table.columns:
             if column in seen or column in fixed:
                 continue
             seen.add(column)
-            reason = _left_out_because(table, column, data_params["target"], dropped, excluded)
+            reason = _left_out_because(table, column, data_params["target"], dropped, excluded, main=number == 0)
             if reason:
                 left_out[str(column)] = reason
             else:
@@ -113,7 +114,9 @@ def column_kind(values: pd.Series) -> str:
     return "categorical"
 
 
-def _left_out_because(table: pd.DataFrame, column, target: str, dropped: set, excluded: dict[str, str]) -> str:
+def _left_out_because(
+    table: pd.DataFrame, column, target: str, dropped: set, excluded: dict[str, str], main: bool
+) -> str:
     if column == target:
         return "the target"
     if column in dropped:
@@ -123,10 +126,9 @@ def _left_out_because(table: pd.DataFrame, column, target: str, dropped: set, ex
     values = table[column]
     if not values.notna().any():
         return "no values"
-    whole = pd.api.types.is_integer_dtype(values) or not (
-        pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values) or date_kind(values)
-    )
-    if whole and len(values) > 1 and values.is_unique:
+    text = not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values) or date_kind(values))
+    could_be_id = text or (main and pd.api.types.is_integer_dtype(values))
+    if could_be_id and len(values) > 1 and values.is_unique:
         return "an id: every row holds its own value"
     return ""
 
@@ -192,9 +194,10 @@ def with_date_numbers(numeric: list[str], dates: dict[str, str]) -> list[str]:
 
 
 def with_date_parts(table: pd.DataFrame, dates: dict[str, str]) -> pd.DataFrame:
-    """`table` with each of its date columns replaced by the numeric parts (float32; missing stays
-    missing). Text that is not a date, in a column read as dates elsewhere (another block of rows),
-    is refused naming the column, the row and the text as the file has it."""
+    """`table` with the numeric parts of each of its date columns added (float32; missing stays
+    missing); the date column itself stays, for a time split to go by. Text that is not a date, in
+    a column read as dates elsewhere (another block of rows), is refused naming the column, the
+    row and the text as the file has it."""
     present = [column for column in dates if column in table.columns]
     if not present:
         return table
@@ -214,19 +217,22 @@ def with_date_parts(table: pd.DataFrame, dates: dict[str, str]) -> pd.DataFrame:
                     "under categorical_columns"
                 )
             values = parsed
-        stamps = pd.to_datetime(pd.Series(values.to_numpy(dtype="datetime64[ns]", na_value=np.datetime64("NaT"))))
+        stamps = values.astype("datetime64[ns]")  # Arrow dates and times alike; a missing date is NaT
         parts = {
             "year": stamps.dt.year,
             "month": stamps.dt.month,
             "day": stamps.dt.day,
-            "weekday": stamps.dt.weekday,
+            "weekday": stamps.dt.day_of_week,
             "hour": stamps.dt.hour,
         }
-        position = list(converted.columns).index(column)
-        for name in reversed(date_part_names(column, dates[column])):
+        for name in date_part_names(column, dates[column]):
+            if name in table.columns:
+                raise PipelineError(
+                    f"{table.attrs['source']}: column {name!r} is also the name of a part of date column {column!r}; "
+                    "rename one of them"
+                )
             part = parts[name.removeprefix(f"{column}_")]
-            converted.insert(position + 1, name, part.to_numpy(dtype=np.float32, na_value=np.nan))
-        converted = converted.drop(columns=[column])
+            converted[name] = part.to_numpy(dtype=np.float32, na_value=np.nan)
     return converted
 
 

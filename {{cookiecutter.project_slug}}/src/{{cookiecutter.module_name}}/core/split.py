@@ -26,6 +26,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from .columns import date_kind
 from .errors import PipelineError
 
 SPLITS = ("random", "group", "time")
@@ -112,12 +113,8 @@ def split_values(column: pd.Series, kind: str, source: str) -> np.ndarray:
         return column.astype("string[pyarrow]").fillna("").to_numpy(dtype=object)
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
         times = column.to_numpy(dtype=np.float64, na_value=np.nan)
-    elif (
-        isinstance(column.dtype, pd.ArrowDtype)
-        and column.dtype.kind in "mM"
-        or pd.api.types.is_datetime64_any_dtype(column)
-    ):
-        stamps = column.to_numpy(dtype="datetime64[ns]", na_value=np.datetime64("NaT"))
+    elif date_kind(column) is not None:
+        stamps = column.astype("datetime64[ns]").to_numpy()  # Arrow dates and times alike
         times = np.where(np.isnat(stamps), np.nan, stamps.astype(np.int64).astype(np.float64))
     else:
         text = column.astype("string[pyarrow]")

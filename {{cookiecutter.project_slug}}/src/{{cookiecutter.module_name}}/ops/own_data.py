@@ -21,6 +21,7 @@ is changed if any check fails. The Makefile's own-data target then tracks data/r
 """
 
 import argparse
+import os
 import re
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def switch(main: str, target: str, params_path: Path = PARAMS_FILE, baseline_pat
     data = params.get("data") or {}
     raw_dir = Path(data.get("raw_dir", "data/raw"))
     path = raw_dir / main
-    if not main or not path.resolve().is_relative_to(raw_dir.resolve()) or not path.exists():
+    if not main or not Path(os.path.normpath(path)).is_relative_to(os.path.normpath(raw_dir)) or not path.exists():
         raise PipelineError(f"MAIN={main!r}: put your table in {raw_dir}/ first and name it by its file name there")
     reading = reading_params(data)
     table = read_table(path, reading)

@@ -16,6 +16,7 @@ categories, classes); reports/data_profile.json (task, rows, class balance or ta
 missing values, join coverage) and reports/feature_distributions.json (for the drift report).
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -54,16 +55,22 @@ def main() -> None:
 
 def tracked_table(raw_dir: Path, name, setting: str) -> Path:
     """raw_dir / name, refused unless it lies inside raw_dir: DVC tracks data.raw_dir (dvc.yaml),
-    so a table elsewhere (an absolute path, ../..) could change without rerunning anything."""
+    so a table elsewhere (an absolute path, ../..) could change without rerunning anything. The
+    path is judged as written (a link inside raw_dir is DVC's to follow, and it does)."""
     if not isinstance(name, str) or not name:
         raise PipelineError(f"params.yaml: {setting} names no table: give a file name in {raw_dir}")
     path = raw_dir / name
-    if not path.resolve().is_relative_to(raw_dir.resolve()):
+    if not inside(path, raw_dir):
         raise PipelineError(
             f"params.yaml: {setting} {name!r} lies outside data.raw_dir ({raw_dir}), which DVC tracks: a table "
             f"there could change without rerunning the pipeline. Move it into {raw_dir} (then dvc add {raw_dir})"
         )
     return path
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """Whether `path` lies in `folder`, by their names with . and .. resolved (links not followed)."""
+    return Path(os.path.normpath(path)).is_relative_to(os.path.normpath(folder)) and path != folder
 
 
 def report(schema: dict, profile: dict, source: str, duplicates: str) -> None:
