@@ -20,6 +20,12 @@ def test_equal_rows_hash_alike_in_any_block_and_different_rows_differently():
     assert (row_hashes(table) == whole).all()  # NumPy-backed columns hash alike too
 
 
+def test_a_number_hashes_alike_in_a_block_of_whole_numbers_and_in_one_with_fractions():
+    whole_numbers = pd.DataFrame({"a": pd.array([1, 2], dtype="int64[pyarrow]")})
+    fractions = pd.DataFrame({"a": pd.array([1.0, 2.5], dtype="float64[pyarrow]")})
+    assert row_hashes(whole_numbers)[0] == row_hashes(fractions)[0]
+
+
 def test_duplicates_are_counted_and_dropped_only_when_asked():
     table = pd.DataFrame({"a": [1, 1, 2, 1], "y": ["n", "n", "y", "n"]})
     hashes = row_hashes(table)

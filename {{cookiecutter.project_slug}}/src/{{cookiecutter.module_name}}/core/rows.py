@@ -69,20 +69,29 @@ def row_hashes(frame: pd.DataFrame) -> np.ndarray:
 
     Each column is dictionary-encoded (pyarrow, in C++) and only its distinct values are hashed
     (pandas' hash_array); the rows' hashes are taken from those and mixed column by column. At
-    7.4 M rows of six columns: about 1 s, against 4 s for pandas' hash_pandas_object.
+    7.4 M rows of six columns, on 2 busy cores: 2.7 s, against 4.4 s for pandas' hash_pandas_object;
+    finding the repeated hashes costs about 1 s more.
     """
     hashes = np.full(len(frame), 0x345678, dtype=np.uint64)
     multiplier = np.uint64(1000003)
     for number, column in enumerate(frame.columns):
         encoded = pc.dictionary_encode(_arrow(frame[column])).combine_chunks()
-        distinct = encoded.dictionary.to_pandas().astype(str).to_numpy(dtype=object)
-        value_hashes = pd.util.hash_array(distinct) if len(distinct) else np.array([], dtype=np.uint64)
-        table = np.append(value_hashes, np.uint64(0x9E3779B97F4A7C15))  # the last: a missing value
-        codes = encoded.indices.fill_null(len(distinct)).to_numpy(zero_copy_only=False)
+        table = np.append(_value_hashes(encoded.dictionary), np.uint64(0x9E3779B97F4A7C15))  # last: missing
+        codes = encoded.indices.fill_null(len(encoded.dictionary)).to_numpy(zero_copy_only=False)
         with np.errstate(over="ignore"):
             hashes = (hashes ^ table[codes]) * multiplier
         multiplier += np.uint64(82520 + 2 * (len(frame.columns) - number))
     return hashes
+
+
+def _value_hashes(distinct: pa.Array) -> np.ndarray:
+    """A hash per distinct value; numbers by their float64 value, so 1 in a block of whole numbers
+    hashes as 1.0 in a block that has fractions (a CSV reader types each block by what it holds)."""
+    if not len(distinct):
+        return np.array([], dtype=np.uint64)
+    if pa.types.is_integer(distinct.type) or pa.types.is_floating(distinct.type):
+        return pd.util.hash_array(distinct.cast(pa.float64()).to_numpy(zero_copy_only=False))
+    return pd.util.hash_array(distinct.to_pandas().astype(str).to_numpy(dtype=object))
 
 
 def _arrow(values: pd.Series) -> pa.ChunkedArray:
