@@ -33,7 +33,7 @@ PROJECT_TESTS = [
     "conftest.py", "test_house.py", "test_dataset.py", "test_features.py", "test_models.py", "test_sample_data.py",
     "stages/test_stages.py",
     "engine/test_engine_choice.py", "engine/test_local_engine.py", "engine/test_dask_training.py",
-    "engine/test_storage.py",
+    "engine/test_storage.py", "engine/test_dask_preprocess.py",
     "evaluation/test_checks.py", "evaluation/test_metrics.py", "evaluation/test_regression.py",
     "evaluation/test_training_curves.py",
     "report/test_report_sections.py",
