@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.module_name }}.core.errors import PipelineError
-from {{ cookiecutter.module_name }}.core.tables import to_category
+from {{ cookiecutter.module_name }}.core.tables import to_category, to_numeric
 from {{ cookiecutter.module_name }}.dataset import read_table, reading_params
 from {{ cookiecutter.module_name }}.engine.local import build_dataset
 
@@ -219,3 +219,12 @@ def test_an_empty_compressed_file_and_a_damaged_parquet_file_are_named(tmp_path)
     (tmp_path / "t.parquet").write_bytes(b"not parquet")
     with pytest.raises(PipelineError, match=r"t.parquet: cannot be read as Parquet"):
         read_table(tmp_path / "t.parquet")
+
+
+def test_a_date_where_a_number_is_checked_is_named_as_the_file_writes_it(tmp_path):
+    # given a column the reader made dates of (a Dask block can lack the dates the first block had)
+    (tmp_path / "t.csv").write_text("day,target\n2017-01-02,1\n")
+    table = read_table(tmp_path / "t.csv")
+    # when it is checked as numbers, then the error quotes the file's text, not a Python object
+    with pytest.raises(PipelineError, match=r"column 'day' should be numeric but has text '2017-01-02' at data row 1"):
+        to_numeric(table, ["day"])
