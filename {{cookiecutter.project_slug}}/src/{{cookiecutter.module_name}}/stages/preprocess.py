@@ -20,7 +20,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..core.columns import describe_decisions, describe_renames
+from ..core.columns import LISTS, check_column_lists, column_list, describe_decisions, describe_renames
 from ..core.drift import drift_params
 from ..core.errors import PipelineError, run
 from ..core.files import atomic_path, write_json
@@ -36,8 +36,9 @@ def main() -> None:
     params = load_params()
     data = params["data"]
     drift = drift_params(params)  # checked before the slow part
-    rows = row_settings(data)
+    rows = row_settings(data)  # the new data settings, checked before any table is read
     split_settings(params["preprocess"])
+    check_column_lists(data, *(column_list(data, key) for key in LISTS))
     raw_dir = Path(data["raw_dir"])
     reading = reading_params(data)
     lookups = [
