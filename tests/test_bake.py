@@ -24,21 +24,23 @@ MODULE_FILES = [
     *(f"evaluation/{name}.py" for name in ("__init__", "checks", "figures", "metrics", "training_curves", "verdict")),
     *(f"report/{name}.py" for name in ("__init__", "__main__", "build", "curves", "data", "drift", "environment",
                                         "markdown", "plots", "regression", "results", "revisions")),
-    *(f"ops/{name}.py" for name in ("__init__", "gate", "release", "remote", "experiments")),
-    *(f"core/{name}.py" for name in ("__init__", "drift", "dvc_remote", "errors", "files", "hardware", "modeling",
-                                      "params", "params_schema", "paths", "provenance", "split", "tables", "target")),
+    *(f"ops/{name}.py" for name in ("__init__", "gate", "release", "remote", "experiments", "own_data")),
+    *(f"core/{name}.py" for name in ("__init__", "columns", "drift", "dvc_remote", "errors", "files", "hardware",
+                                      "modeling", "params", "params_schema", "paths", "provenance", "rows", "split",
+                                      "tables", "target")),
 ]
 # The generated tests mirror the rooms.
 PROJECT_TESTS = [
     "conftest.py", "test_house.py", "test_dataset.py", "test_features.py", "test_models.py", "test_sample_data.py",
     "stages/test_stages.py",
     "engine/test_engine_choice.py", "engine/test_local_engine.py", "engine/test_dask_training.py",
-    "engine/test_storage.py",
+    "engine/test_storage.py", "engine/test_dask_preprocess.py",
     "evaluation/test_checks.py", "evaluation/test_metrics.py", "evaluation/test_regression.py",
     "evaluation/test_training_curves.py",
     "report/test_report_sections.py",
-    "ops/test_gate.py", "ops/test_experiments.py",
-    "core/test_drift.py", "core/test_hardware.py", "core/test_params.py", "core/test_split.py", "core/test_target.py",
+    "ops/test_gate.py", "ops/test_experiments.py", "ops/test_own_data.py",
+    "core/test_columns.py", "core/test_drift.py", "core/test_hardware.py", "core/test_params.py", "core/test_rows.py",
+    "core/test_split.py", "core/test_target.py",
 ]
 LEFTOVER_JINJA = re.compile(r"\{\{-?\s*cookiecutter|\{%-?\s|\s-?%\}|cookiecutter\.")
 

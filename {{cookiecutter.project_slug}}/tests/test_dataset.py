@@ -1,12 +1,14 @@
 """Reading the raw tables (dataset.py) as users save them: shards, encodings, headers, numbers
 written out, label spellings; every problem named with its file, column and row."""
 
+import gzip
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from {{ cookiecutter.module_name }}.core.errors import PipelineError
-from {{ cookiecutter.module_name }}.core.tables import to_category
+from {{ cookiecutter.module_name }}.core.tables import to_category, to_numeric
 from {{ cookiecutter.module_name }}.dataset import read_table, reading_params
 from {{ cookiecutter.module_name }}.engine.local import build_dataset
 
@@ -173,3 +175,56 @@ def test_a_category_column_is_cleaned_per_value_as_its_text_would_be():
     cleaned = to_category(as_category)
     assert list(cleaned.cat.categories) == list(expected.cat.categories) == ["7", "pop", "rock"]
     assert cleaned.cat.codes.tolist() == expected.cat.codes.tolist() == [2, 2, -1, -1, 1, 0, 1]
+
+
+# --- Formats by file name: Parquet, compressed CSV ------------------------------------------
+def written(frame: pd.DataFrame, path, compression: str | None = None):
+    """`frame` saved as `path` says: Parquet, or CSV compressed by pyarrow (as a user's tool would)."""
+    import pyarrow as pa  # only these tests write compressed files
+
+    if str(path).endswith(".parquet"):
+        frame.to_parquet(path, index=False)
+    else:
+        with pa.output_stream(str(path), compression=compression) as stream:
+            stream.write(frame.to_csv(index=False).encode())
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "compression"),
+    [("t.parquet", None), ("t.csv.gz", "gzip"), ("t.csv.bz2", "bz2"), ("t.csv.zst", "zstd")],
+    ids=["parquet", "gzip", "bzip2", "zstd"],
+)
+def test_parquet_and_compressed_csv_read_as_the_csv_does(tmp_path, name, compression):
+    # given a table as plain CSV and in another format
+    frame = pd.DataFrame({"city": ["Oslo", None, "Bergen"], "age": [31.0, None, 45.0], "target": [1, 0, 1]})
+    plain = read_table(written(frame, tmp_path / "t.csv"))
+    # when the other file is read, then it holds the same values as the CSV file
+    other = read_table(written(frame, tmp_path / name, compression))
+    pd.testing.assert_frame_equal(other.astype(str), plain.astype(str))
+    assert other.attrs["source"] == str(tmp_path / name)
+
+
+def test_a_folder_may_mix_formats_and_ignores_other_files(tmp_path):
+    written(pd.DataFrame({"a": [1], "target": [0]}), tmp_path / "1.parquet")
+    written(pd.DataFrame({"a": [2], "target": [1]}), tmp_path / "2.csv.gz", "gzip")
+    (tmp_path / "README.txt").write_text("notes")
+    assert read_table(tmp_path)["a"].tolist() == [1, 2]
+
+
+def test_an_empty_compressed_file_and_a_damaged_parquet_file_are_named(tmp_path):
+    (tmp_path / "t.csv.gz").write_bytes(gzip.compress(b""))
+    with pytest.raises(PipelineError, match=r"t.csv.gz: file is empty"):
+        read_table(tmp_path / "t.csv.gz")
+    (tmp_path / "t.parquet").write_bytes(b"not parquet")
+    with pytest.raises(PipelineError, match=r"t.parquet: cannot be read as Parquet"):
+        read_table(tmp_path / "t.parquet")
+
+
+def test_a_date_where_a_number_is_checked_is_named_as_the_file_writes_it(tmp_path):
+    # given a column the reader made dates of (a Dask block can lack the dates the first block had)
+    (tmp_path / "t.csv").write_text("day,target\n2017-01-02,1\n")
+    table = read_table(tmp_path / "t.csv")
+    # when it is checked as numbers, then the error quotes the file's text, not a Python object
+    with pytest.raises(PipelineError, match=r"column 'day' should be numeric but has text '2017-01-02' at data row 1"):
+        to_numeric(table, ["day"])

@@ -12,9 +12,12 @@ count features. Both engines build them through this file, for training and test
 # count features (below), which are counted on the training split only.
 
 Columns: `data.numeric_columns` and `data.categorical_columns` in params.yaml, less
-`data.drop_columns`. Count features (`data.count_columns`): for each listed column, the feature
-`<column>_count` is how many rows of the training split share the row's value: 0 for a value the
-training split never saw, missing for a missing value. Trees split poorly on ids with thousands of
+`data.drop_columns`; either may be `auto`: typed from the data by core/columns.py's rule, which
+preprocess prints and records in schema.json. Date columns become numeric parts (core/columns.py).
+
+Count features (`data.count_columns`): for each listed column, the feature `<column>_count` is
+how many rows of the training split share the row's value: 0 for a value the training split
+never saw, missing for a missing value. Trees split poorly on ids with thousands of
 values, but how often an id occurs (how popular a song, an artist or a member is) is a single
 number they split on well and cheaply. The counts are saved in data/processed/counts.parquet
 (column, value, count): what scoring new rows needs besides the model and schema.json.
@@ -25,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .core.columns import AUTO, check_column_lists, column_list, infer_columns
 from .core.errors import PipelineError
 from .core.tables import to_category
 
@@ -40,13 +44,29 @@ def add_features(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def feature_columns(data_params: dict) -> tuple[list[str], list[str]]:
-    """(numeric, categorical) feature columns that params.yaml lists, less data.drop_columns."""
+    """(numeric, categorical) feature columns that params.yaml lists, less data.drop_columns
+    (lists only: `auto` needs the tables, choose_feature_columns)."""
+    numeric, categorical, _ = choose_feature_columns(data_params, [], {})
+    return numeric, categorical
+
+
+def choose_feature_columns(data_params: dict, tables: list[pd.DataFrame], excluded: dict[str, str]):
+    """(numeric, categorical, decisions): the feature columns params.yaml lists, or, for a list that
+    is `auto`, those core/columns.infer_columns finds in `tables` (the main table first), less
+    data.drop_columns; decisions says what auto decided ({} for lists)."""
+    numeric, categorical = column_list(data_params, "numeric_columns"), column_list(data_params, "categorical_columns")
+    check_column_lists(data_params, numeric, categorical)
+    decisions: dict = {}
+    if AUTO in (numeric, categorical):
+        if not tables:
+            raise PipelineError("data.numeric_columns or data.categorical_columns is auto: the tables decide them")
+        numeric, categorical, decisions = infer_columns(tables, data_params, numeric, categorical, excluded)
     dropped = set(data_params.get("drop_columns") or [])
-    numeric = [column for column in data_params.get("numeric_columns") or [] if column not in dropped]
-    categorical = [column for column in data_params.get("categorical_columns") or [] if column not in dropped]
+    numeric = [column for column in numeric if column not in dropped]
+    categorical = [column for column in categorical if column not in dropped]
     if not numeric + categorical:
         raise PipelineError("params.yaml: data.numeric_columns and data.categorical_columns are both empty")
-    return numeric, categorical
+    return numeric, categorical, decisions
 
 
 def with_added_features(rows: pd.DataFrame, source: str) -> tuple[pd.DataFrame, dict[str, str]]:

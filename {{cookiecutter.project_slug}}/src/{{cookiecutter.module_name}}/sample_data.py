@@ -147,7 +147,8 @@ def positive_int(text: str) -> int:
 
 
 def main() -> None:
-    sample = load_params(required=("data",))["data"]["sample"]
+    # data.sample is gone once make own-data switched to your data: the defaults, should you want the sample back
+    sample = {"rows": 20000, "seed": 2017} | (load_params(required=("data",))["data"].get("sample") or {})
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=positive_int, default=sample["rows"], help="interactions to generate")
     parser.add_argument("--seed", type=int, default=sample["seed"])

@@ -1,5 +1,6 @@
 """The report's sections: what the plots' legends claim, a regression target's rows."""
 
+from {{ cookiecutter.module_name }}.report.data import split_line
 from {{ cookiecutter.module_name }}.report.plots import curve_label
 from {{ cookiecutter.module_name }}.report.regression import target_rows
 
@@ -26,3 +27,11 @@ def test_regression_data_rows_compare_the_target_range_with_the_base():
         ("target max (train)", 9.0, 8.0),
     ]
     assert target_rows(profile, {"class_balance": {"0": 1.0}})[0] == ("target min (train)", 1.0, None)
+
+
+def test_the_data_section_says_which_split_made_the_test_rows_and_when_the_base_split_otherwise():
+    by_man = {"split": "group: nr"}
+    assert split_line(by_man, by_man) == "Test split: by group: every `nr` in one split only, none in both."
+    assert split_line({"split": "time: year"}, None).startswith("Test split: by time: the test rows are the latest by")
+    changed = split_line(by_man, {})  # a base profile from before splits were chosen: random
+    assert "The base split differently (random): the scores compare different test rows." in changed

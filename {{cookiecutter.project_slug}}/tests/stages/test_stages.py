@@ -5,6 +5,7 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -116,3 +117,39 @@ def test_bad_params_stop_a_stage_before_it_writes_anything(tiny_project, stage, 
     # then it stops on one line naming the key, and no file was written or changed
     assert len(str(error.value).splitlines()) == 1 and str(error.value).startswith(f"params.yaml: {named} ")
     assert {name: (tiny_project / name).read_bytes() for name in written_files(tiny_project)} == before
+
+
+def set_params(project: Path, section: str, **values) -> None:
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params[section] |= values
+    (project / "params.yaml").write_text(yaml.safe_dump(params))
+
+
+@pytest.mark.parametrize("table", ["/tmp/interactions.csv", "../../interactions.csv", "../raw-old/interactions.csv"])
+def test_a_table_outside_raw_dir_is_refused_as_untracked(tiny_project, table):
+    # given a main table named outside data/raw, which DVC does not track (it exists: the copy is read)
+    set_params(tiny_project, "data", main_table=table)
+    # when preprocess runs, then it refuses it in one line naming the setting, and writes nothing
+    with pytest.raises(PipelineError, match=f"params.yaml: data.main_table '{re.escape(table)}' lies outside"):
+        preprocess.main()
+    assert not (tiny_project / "data/processed").exists()
+
+
+def test_preprocess_says_what_it_decided(tiny_project, capsys):
+    # given auto columns, a group split and duplicate rows to warn about
+    main = tiny_project / "data/raw/interactions.csv"
+    lines = main.read_text().splitlines(keepends=True)
+    main.write_text("".join(lines + lines[1:4]))  # three rows twice
+    set_params(tiny_project, "data", numeric_columns="auto", categorical_columns="auto", duplicates="warn")
+    set_params(tiny_project, "preprocess", split="group", group_column="user")
+    # when preprocess runs
+    preprocess.main()
+    # then it prints the columns auto chose, the duplicates and the split
+    out, err = capsys.readouterr()
+    assert "preprocess: columns auto: numeric city, age, song_length" in out
+    assert "preprocess: columns auto: categorical source_type, genre" in out
+    assert "left out 'user' (preprocess.group_column); 'song' (a join key); 'target' (the target)" in out
+    repeated = int(pd.read_csv(main).duplicated().sum())  # pandas' own count: the tiny table repeats some too
+    assert repeated >= 3
+    assert f"warning: data/raw/interactions.csv: {repeated} of 403 rows ({repeated / 403:.1%}) repeat an earlier" in err
+    assert re.search(r"preprocess: \d+ train / \d+ test rows \(by group 'user'\)", out)

@@ -82,6 +82,12 @@ def names(what: str = "column names") -> Rule:
     return Rule(valid, f"a list of {what}, each once, e.g. [a, b] (or [])")
 
 
+def names_or_auto() -> Rule:
+    """A feature column list, or `auto`: every other column, typed from the data (core/columns.py)."""
+    listed = names()
+    return Rule(lambda value: value == "auto" or listed.valid(value), f"auto, or {listed.wanted}")
+
+
 def texts(example: str) -> Rule:
     return Rule(lambda value: isinstance(value, list) and all(isinstance(item, str) for item in value), example)
 
@@ -157,17 +163,27 @@ SCHEMA = Section(
                 "target": text("target (the name of one column)"),
                 "task": optional(one_of("auto", "classification", "regression")),
                 "lookups": Records({"table": text("members.csv"), "key": text("msno")}, optional=True),
-                "numeric_columns": optional(names()),
-                "categorical_columns": optional(names()),
+                "numeric_columns": optional(names_or_auto()),
+                "categorical_columns": optional(names_or_auto()),
                 "drop_columns": optional(names()),
                 "count_columns": optional(names()),
                 "encoding": optional(encoding()),
                 "missing_values": optional(texts('a list of texts, e.g. ["", "NA"]')),
                 "non_finite": optional(one_of("error", "missing")),
+                "missing_target": optional(one_of("error", "drop")),
+                "duplicates": optional(one_of("warn", "drop", "keep")),
                 "sample": Section({"rows": whole(at_least=1, example=20000), "seed": SEED}, optional=True),
             }
         ),
-        "preprocess": Section({"test_size": SHARE, "seed": SEED}),
+        "preprocess": Section(
+            {
+                "test_size": SHARE,
+                "seed": SEED,
+                "split": optional(one_of("random", "group", "time")),
+                "group_column": optional(text("customer_id (the column whose rows stay together)")),
+                "time_column": optional(text("date (the column that orders the rows in time)")),
+            }
+        ),
         "train": Section(
             {"model": text("xgboost"), "seed": SEED, "validation_share": SHARE},
             others=MODEL_SECTION,

@@ -4,6 +4,8 @@ Every problem is a PipelineError that names the file (a table's attrs["source"])
 the first row at fault, so the local and the Dask engine report the same line.
 """
 
+import datetime
+
 import numpy as np
 import pandas as pd
 from pandas.api.extensions import take
@@ -64,9 +66,15 @@ def _refuse_first(bad: np.ndarray, table: pd.DataFrame, column: str, problem: st
     if bad.any():
         row = int(np.argmax(bad))
         raise PipelineError(
-            f"{table.attrs['source']}: column {column!r} {problem} {table[column].iloc[row]!r} at data row {row + 1}"
-            + advice
+            f"{table.attrs['source']}: column {column!r} {problem} {as_written(table[column].iloc[row])!r} at data "
+            f"row {row + 1}{advice}"
         )
+
+
+def as_written(value):
+    """A value as its file writes it: a date or a time as its text (2017-03-01), not Python's
+    repr of the object the reader made of it; anything else as it is."""
+    return str(value) if isinstance(value, datetime.date | datetime.time) else value
 
 
 def to_category(column: pd.Series) -> pd.Series:

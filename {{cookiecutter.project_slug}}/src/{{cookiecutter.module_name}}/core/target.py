@@ -80,7 +80,8 @@ def regression_target(column: pd.Series, source: str) -> np.ndarray:
         row = int(np.argmax(bad))
         raise PipelineError(
             f"{source}: column {name!r} has {int(bad.sum())} missing or non-numeric target value(s), first "
-            f"{column.iloc[row]!r} at data row {row + 1}; drop or fill those rows"
+            f"{column.iloc[row]!r} at data row {data_row(column, row)}; drop or fill those rows "
+            "(data.missing_target: drop leaves out rows without a target)"
         )
     if np.unique(values).size < 2:
         raise PipelineError(f"{source}: column {name!r} holds a single value; there is nothing to predict")
@@ -121,9 +122,17 @@ def check_target_rows(table: pd.DataFrame, target: str) -> pd.Series:
     if missing.any():
         raise PipelineError(
             f"{source}: column {target!r} has {int(missing.sum())} missing label(s), first at data row "
-            f"{int(np.argmax(missing)) + 1}; drop or fill those rows (an empty, NaN or infinite label is missing)"
+            f"{data_row(labels, int(np.argmax(missing)))}; drop or fill those rows (an empty, NaN or infinite label "
+            "is missing), or set data.missing_target: drop in params.yaml to leave them out"
         )
     return labels
+
+
+def data_row(column: pd.Series, position: int) -> int:
+    """The data row (from 1) of the value at `position`: counted by the row labels a table read from
+    a file has (0, 1, ...), which rows left out (core/rows.py) keep; by position otherwise."""
+    label = column.index[position]
+    return int(label) + 1 if isinstance(label, int | np.integer) else position + 1
 
 
 def check_single_class(labels: pd.Series, source: str, target: str) -> None:

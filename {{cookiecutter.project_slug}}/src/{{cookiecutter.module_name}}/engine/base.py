@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..core.columns import model_names
 from ..core.errors import PipelineError
 from ..core.modeling import is_classifier, stops_early
 from ..core.target import target_profile
@@ -114,11 +115,38 @@ def dataset_schema(
     }
 
 
+def with_model_names(schema: dict, categories: dict) -> dict:
+    """The schema with its categories, and each feature whose name the model refuses renamed
+    (core/columns.model_names); "renamed" maps the old names to the new, for the splits' columns."""
+    renamed = model_names(schema["features"])
+
+    def name(column: str) -> str:
+        return renamed.get(column, column)
+
+    return schema | {
+        "features": [name(column) for column in schema["features"]],
+        "numeric": [name(column) for column in schema["numeric"]],
+        "counts": {name(feature): column for feature, column in schema["counts"].items()},
+        "categories": {name(column): values for column, values in categories.items()},
+        "renamed": renamed,
+    }
+
+
 def dataset_profile(
-    task: str, values: np.ndarray, classes, is_test: np.ndarray, missing: dict[str, float], coverage: dict
+    task: str,
+    values: np.ndarray,
+    classes,
+    is_test: np.ndarray,
+    missing: dict[str, float],
+    coverage: dict,
+    rows_out: dict | None = None,
+    split: dict | None = None,
 ) -> dict:
     """reports/data_profile.json: rows per split, the target's class balance or summary, each
-    feature's share of missing values (`missing`) and each lookup table's join coverage."""
+    feature's share of missing values (`missing`), each lookup table's join coverage, the rows
+    of the main table left out or found repeated (`rows_out`: core/rows.py), and how the test rows
+    were chosen (`split`: core/split.split_settings, written as "random", "group: <column>" or
+    "time: <column>")."""
     test_rows = int(is_test.sum())
     return {
         "task": task,
@@ -126,6 +154,8 @@ def dataset_profile(
         **target_profile(task, values, classes, values[~is_test]),
         "missing_share": {column: round(float(share), 4) for column, share in missing.items()},
         "lookup_coverage": {source: round(float(share), 4) for source, share in coverage.items()},
+        **({"rows_out": rows_out} if rows_out else {}),
+        **({"split": f"{split['kind']}: {split['column']}" if split["column"] else split["kind"]} if split else {}),
     }
 
 

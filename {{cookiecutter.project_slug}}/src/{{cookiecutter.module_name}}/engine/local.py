@@ -7,24 +7,35 @@ import numpy as np
 import pandas as pd
 from joblib import parallel_backend
 
+from ..core.columns import date_columns, with_date_numbers, with_date_parts
 from ..core.drift import drift_columns, feature_distributions
 from ..core.hardware import usable_cpus
 from ..core.modeling import cross_validation_plan, fit_model, is_xgboost, model_input, predictions
 from ..core.paths import COUNTS_FILE
-from ..core.split import holdout_mask
+from ..core.rows import kept_rows, row_hashes, row_settings
+from ..core.split import holdout, not_features, split_settings, split_values
 from ..core.tables import check_columns_joined, join_lookup, to_category, to_numeric, with_categories
 from ..core.target import check_task, encode_target
 from ..dataset import read_table, reading_params
 from ..features import (
+    choose_feature_columns,
     count_columns,
-    feature_columns,
     training_counts,
     with_added_features,
     with_count_features,
     write_counts,
 )
 from ..models import build_model
-from .base import Engine, Fitted, Prepared, dataset_profile, dataset_schema, encode_for_disk, unfitted_like
+from .base import (
+    Engine,
+    Fitted,
+    Prepared,
+    dataset_profile,
+    dataset_schema,
+    encode_for_disk,
+    unfitted_like,
+    with_model_names,
+)
 
 
 class LocalEngine(Engine):
@@ -107,19 +118,28 @@ def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], d
     """
     target = data_params["target"]
     main_source = main.attrs["source"]
-    task, task_reason = check_task(main, data_params)
-    numeric, categorical = feature_columns(data_params)
+    split = split_settings(split_params)
+    settings = row_settings(data_params)
+    hashes = row_hashes(main) if settings["duplicates"] != "keep" else None
+    keep, rows_out = kept_rows(main[target] if target in main.columns else None, hashes, settings)
+    task, task_reason = check_task(main if keep.all() else _rows_of(main, keep), data_params)
+    keys = {key for _, key in lookups}
+    tables = [main, *(lookup for lookup, _ in lookups)]
+    numeric, categorical, decisions = choose_feature_columns(data_params, tables, not_features(split, keys))
+    dates = date_columns(tables, numeric)
+    numeric = with_date_numbers(numeric, dates)
 
     coverage = {}
-    keys = {key for _, key in lookups}
-    joined = with_categories(to_numeric(main, numeric), categorical, keys)
+    joined = with_categories(to_numeric(with_date_parts(main, dates), numeric), categorical, keys)
     for lookup, key in lookups:
-        lookup = with_categories(to_numeric(lookup, numeric), categorical, keys)
+        lookup = with_categories(to_numeric(with_date_parts(lookup, dates), numeric), categorical, keys)
         joined, coverage[lookup.attrs["source"]] = join_lookup(joined, lookup, key, main_source)
-    tables = [main_source, *coverage]
-    check_columns_joined(joined, numeric + categorical, tables)
+    sources = [main_source, *coverage]
+    check_columns_joined(joined, numeric + categorical, sources)
     counted = count_columns(data_params, numeric + categorical)
-    check_columns_joined(joined, counted, tables, "data.count_columns")
+    check_columns_joined(joined, counted, sources, "data.count_columns")
+    if split["column"]:
+        check_columns_joined(joined, [split["column"]], sources, f"preprocess.{split['kind']}_column")
     rows, added = with_added_features(joined.drop(columns=[target]), main_source)  # never the target
     numeric += [column for column, kind in added.items() if kind == "numeric"]
     categorical += [column for column, kind in added.items() if kind == "categorical"]
@@ -128,16 +148,28 @@ def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], d
     features = rows[numeric].copy()
     for column in categorical:
         features[column] = to_category(rows[column])
+    missing = {column: features[column].isna().mean() for column in numeric + categorical}  # of every row read
+    if not keep.all():  # data.missing_target / data.duplicates: drop
+        features, rows, joined = features[keep], rows[keep], joined[keep]
     values, classes, strata = encode_target(joined[target], task, main_source, split_params["test_size"])
     features[target] = values
-    is_test = holdout_mask(len(features), split_params["test_size"], split_params["seed"], strata)
+    by = split_values(joined[split["column"]], split["kind"], main_source) if split["column"] else None
+    is_test = holdout(split, len(features), split_params["test_size"], split_params["seed"], strata, by)
     train, test = features[~is_test], features[is_test]
     train_keys = rows.loc[train.index, counted]
     counts = training_counts(train_keys)
     train = with_count_features(train, train_keys, counts)
     test = with_count_features(test, rows.loc[test.index, counted], counts)
     schema = dataset_schema(task, task_reason, target, classes, numeric, categorical, counted)
-    schema["categories"] = {column: list(features[column].cat.categories) for column in categorical}
-    missing = {column: features[column].isna().mean() for column in numeric + categorical}
-    profile = dataset_profile(task, values, classes, is_test, missing, coverage)
+    schema = with_model_names(schema, {column: list(features[column].cat.categories) for column in categorical})
+    schema |= {"split": split, "dates": dates, **({"columns": decisions} if decisions else {})}
+    train, test = train.rename(columns=schema["renamed"]), test.rename(columns=schema["renamed"])
+    profile = dataset_profile(task, values, classes, is_test, missing, coverage, rows_out, split)
     return train, test, schema, profile, counts
+
+
+def _rows_of(table: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """Some rows of a table, keeping its attrs and its row labels (errors count rows by them)."""
+    rows = table[keep]
+    rows.attrs = table.attrs
+    return rows

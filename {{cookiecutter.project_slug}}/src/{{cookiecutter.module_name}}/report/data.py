@@ -32,11 +32,29 @@ def data_section(base_rev: str | None, base_label: str) -> list[str]:
     for label, value, old in rows:
         change = "" if value is None or old is None else signed(value - old)
         lines.append(f"| {label} | {cell(old)} | {cell(value)} | {change} |")
+    lines += ["", split_line(profile, base)]
     if base is None and base_rev is not None:
         lines += ["", f"_{base_label} has no {DATA_PROFILE_FILE} yet: only this branch's figures are shown._"]
     elif base is not None and base_rev is not None:
         lines += other_profile_changes(base_rev)
     return lines
+
+
+SPLITS = {  # core/split.py: how preprocess chose the test rows
+    "random": "rows at random (stratified by class, or by a regression target's deciles)",
+    "group": "by group: every {column} in one split only, none in both",
+    "time": "by time: the test rows are the latest by {column}, later than every training row",
+}
+
+
+def split_line(profile: dict, base: dict | None) -> str:
+    """Which split preprocess made (data profile "split"; one written before splits were chosen: random)."""
+    kind, _, column = str(profile.get("split", "random")).partition(": ")
+    line = f"Test split: {SPLITS.get(kind, kind).format(column=f'`{column}`')}."
+    base_split = (base or {}).get("split", "random")
+    if base is not None and base_split != profile.get("split", "random"):
+        line += f" The base split differently ({base_split}): the scores compare different test rows."
+    return line
 
 
 def other_profile_changes(base_rev: str) -> list[str]:
