@@ -5,8 +5,8 @@ Bakes the default project into bench/ (git-ignored), sets it up as the README's 
 pipeline with `dvc repro -f`. Each stage's command is measured as DVC runs it (measure.py is the
 `python` that DVC finds first on PATH): wall time, CPU seconds and peak memory of its process
 tree. Then a no-op `dvc repro` and `dvc status`, and the pipeline's peers on the same data and
-test rows: the expert's one-file script (bench_expert.py; local engine only) and the tutorial's
-approach (bench_seed.py). Prints a table and writes bench/results.json.
+test rows: the expert's one-file script (bench_expert.py) with the local engine, the plain Dask
+user's script (bench_dask_user.py) with the dask engine, and the tutorial's approach (bench_seed.py). Prints a table and writes bench/results.json.
 
     python scripts/bench.py --rows 1000000 [--seed-approach 0] [--expert 0] [--project path/to/set-up/project] [--engine dask]
 
@@ -156,9 +156,12 @@ def table(results: dict) -> str:
     pipeline = results["pipeline"]
     rows.append(("pipeline (dvc repro -f)", pipeline["wall_s"], pipeline["cpu_s"], pipeline["peak_rss_mb"],
                  pipeline["roc_auc"]))
-    seed, expert = results.get("seed"), results.get("expert")
+    seed, expert, dask_user = results.get("seed"), results.get("expert"), results.get("dask_user")
     if expert:
         rows.append(("expert's script", expert["wall_s"], expert["cpu_s"], expert["peak_rss_mb"], expert["roc_auc"]))
+    if dask_user:
+        rows.append(("plain Dask user's script", dask_user["wall_s"], dask_user["cpu_s"], dask_user["peak_rss_mb"],
+                     dask_user["roc_auc"]))
     if seed:
         rows.append(("tutorial's approach", seed["wall_s"], seed["cpu_s"], seed["peak_rss_mb"], seed["roc_auc"]))
     noop = results["noop"]
@@ -173,6 +176,12 @@ def table(results: dict) -> str:
     m = results["machine"]
     lines.insert(0, f"{results['rows']:,} rows, {results.get('engine', 'local')} engine; {m['cpus_usable']} of {m['cpus']} CPUs, {m['memory_gb']} GB; "
                     f"load average {m['load_average_at_start']} at start, {m['load_average_at_end']} at end")
+    if dask_user:
+        lines.append(
+            f"pipeline vs the plain Dask user's script: {pipeline['wall_s'] / dask_user['wall_s']:.2f}x its time, "
+            f"{pipeline['peak_rss_mb'] / dask_user['peak_rss_mb']:.2f}x its peak memory, "
+            f"ROC AUC {pipeline['roc_auc'] - dask_user['roc_auc']:+.4f}"
+        )
     if expert:
         lines.append(
             f"pipeline vs the expert's script: {pipeline['wall_s'] / expert['wall_s']:.2f}x its time, "
@@ -192,7 +201,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seed-approach", type=int, choices=[0, 1], default=1, help="0: skip the tutorial's approach")
-    parser.add_argument("--expert", type=int, choices=[0, 1], default=1, help="0: skip the expert's one-file script")
+    parser.add_argument("--expert", type=int, choices=[0, 1], default=1,
+                        help="0: skip the pipeline's peer script (the expert's, or with --engine dask the plain Dask user's)")
     parser.add_argument("--out", type=Path, default=TEMPLATE / "bench", help="work folder (default: bench/)")
     parser.add_argument("--project", default="", help="use this set-up project instead of baking one (it is changed)")
     parser.add_argument("--engine", choices=["local", "dask"], default="local", help="compute.engine of the pipeline")
@@ -232,6 +242,10 @@ def main() -> None:
         progress("the expert's one-file script (pyarrow, the same features and xgboost settings) on the same split")
         results["expert"] = run_peer("bench_expert.py", "the expert's script", project, work, env)
         progress(f"expert's script: {results['expert']['wall_s']} s, ROC AUC {results['expert']['roc_auc']}")
+    if arguments.expert and arguments.engine == "dask":
+        progress("the plain Dask user's script (read_csv, merge, xgboost.dask) on the same split")
+        results["dask_user"] = run_peer("bench_dask_user.py", "the plain Dask user's script", project, work, env)
+        progress(f"plain Dask user's script: {results['dask_user']['wall_s']} s, ROC AUC {results['dask_user']['roc_auc']}")
     if arguments.seed_approach:
         progress("the tutorial's approach (pandas merges + RandomForest) on the same split")
         results["seed"] = run_peer("bench_seed.py", "the tutorial's approach", project, work, env)
