@@ -59,16 +59,17 @@ prerequisites:
 lock: $(VENV)/.installed
 	scripts/lock.sh
 
-## Benchmark the default project at ROWS rows (default 1000000) against the tutorial's approach (SEED_APPROACH=0 skips it; ENGINE=dask runs it on Dask)
+## Benchmark the default project at ROWS rows (default 1000000) against an expert's one-file script (EXPERT=0 skips it) and the tutorial's approach (SEED_APPROACH=0 skips it); ENGINE=dask runs it on Dask
 bench: $(VENV)/.installed
 	$(VENV)/bin/python scripts/bench.py --rows "$$BENCH_ROWS" --seed-approach "$$BENCH_SEED_APPROACH" \
-	  --project "$$BENCH_PROJECT" --out "$$BENCH_OUT" --engine "$$BENCH_ENGINE"
+	  --expert "$$BENCH_EXPERT" --project "$$BENCH_PROJECT" --out "$$BENCH_OUT" --engine "$$BENCH_ENGINE"
 
 # Exported to the recipe only, and read there as shell variables: make's $(...) text would let a
 # value inject commands. PROJECT= benchmarks an existing set-up project (tests reuse theirs);
 # OUT= is the work folder (bench/: the baked project, results.json).
 bench: export BENCH_ROWS := $(or $(ROWS),1000000)
 bench: export BENCH_SEED_APPROACH := $(or $(SEED_APPROACH),1)
+bench: export BENCH_EXPERT := $(or $(EXPERT),1)
 bench: export BENCH_PROJECT := $(PROJECT)
 bench: export BENCH_OUT := $(or $(OUT),bench)
 bench: export BENCH_ENGINE := $(or $(ENGINE),local)

@@ -13,6 +13,7 @@ tools that bake without the template's extensions.
 import json
 import keyword
 import os
+import posixpath
 import re
 import sys
 import unicodedata
@@ -48,17 +49,29 @@ TAKEN_MODULE_NAMES = frozenset("""
     mypy_extensions mypyc nodeenv pre_commit_hooks python_discovery shellingham slugify text_unidecode typer
     tzdata virtualenv
     importlib_metadata lazy_importer locket msgpack partd sortedcontainers tblib tlz toolz tornado zict zipp
+    grimp importlinter
     tests src sitecustomize usercustomize test
 """.split())
 MAX_LENGTH = {"project_name": 100, "description": 300, "author_name": 100, "project_slug": 64, "module_name": 64,
               "dvc_remote_url": 1024, "s3_endpoint_url": 1024}
+
+# Names Windows keeps for devices, whatever their case or extension ("con", "Nul.txt", "com1"): a
+# folder or file so named cannot be checked out there, so a clone of the project would fail.
+WINDOWS_RESERVED = frozenset(["con", "prn", "aux", "nul", *(f"com{n}" for n in range(1, 10)),
+                              *(f"lpt{n}" for n in range(1, 10))])
 
 # Every pattern is used with fullmatch: `$` would also accept a trailing line break.
 SLUG = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 MODULE = re.compile(r"[a-z][a-z0-9_]*")
 RUNNER_TAG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 S3_URL = re.compile(r"s3://(?P<bucket>[^/\s]+)(/\S*)?")
+# AWS's bucket naming rules (docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html),
+# which MinIO and Ceph follow too. The generated project's ops/remote.py applies the same ones to
+# `make remote` (the template's tests/test_hooks.py checks that both agree).
 S3_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+IP_ADDRESS = re.compile(r"[0-9]+(\.[0-9]+){3}")
+RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://.*", re.DOTALL)
 # What a directory answer must not look like: another scheme or a drive letter ("s3:/x",
 # "C:\dvc"), an s3:// URL with a slash or colon lost ("s3//bucket", "s3:bucket"), or a URL
@@ -78,6 +91,31 @@ def unprintable(value):
         if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") or char == "\ufeff":
             return char
     return None
+
+
+def windows_reserved(name):
+    """Whether Windows refuses `name` as a file or folder name: CON, nul.txt, Com1 (devices)."""
+    return name.split(".")[0].rstrip(" ").lower() in WINDOWS_RESERVED
+
+
+def bucket_problem(bucket):
+    """What breaks AWS's naming rules in an S3 bucket name, or None."""
+    if not S3_BUCKET.fullmatch(bucket):
+        return "3-63 lowercase letters, digits, dots or dashes, starting and ending with a letter or digit"
+    if ".." in bucket:
+        return "no two dots in a row"
+    if IP_ADDRESS.fullmatch(bucket):
+        return f"not formatted as an IP address, as {bucket!r} is"
+    if bucket.startswith(RESERVED_BUCKET_PREFIXES) or bucket.endswith(RESERVED_BUCKET_SUFFIXES):
+        return f"none of the prefixes {', '.join(RESERVED_BUCKET_PREFIXES)} or suffixes AWS reserves"
+    return None
+
+
+def filesystem_root(path):
+    """Whether a directory answer is a file system's root ("/", "/..", "//") or a home folder ("~"):
+    DVC would scatter its files/ and tmp/ folders among everything else there."""
+    normal = posixpath.normpath(path.strip()) if path.strip() else ""
+    return normal in ("/", "//") or bool(re.fullmatch(r"~[^/]*", normal))
 
 
 def problems(answers):
@@ -100,6 +138,12 @@ def problems(answers):
             f"project_slug {slug!r} is not a valid repository name: use lowercase letters, "
             "digits and single dashes, starting with a letter (e.g. music-recommendation)"
         )
+    elif windows_reserved(slug):
+        slug_is_bad = True
+        yield (
+            f"project_slug {slug!r} is a name Windows reserves for a device (CON, PRN, AUX, NUL, COM1-9, "
+            "LPT1-9, in any case): a folder of that name cannot be checked out there; choose another name"
+        )
 
     module = answers["module_name"]
     if unprintable(module) or len(module) > MAX_LENGTH["module_name"]:
@@ -113,6 +157,11 @@ def problems(answers):
         )
     elif module in TAKEN_MODULE_NAMES or module in sys.stdlib_module_names:
         yield f"module_name {module!r} would shadow the package or tool of the same name: choose another name"
+    elif windows_reserved(module):
+        yield (
+            f"module_name {module!r} is a name Windows reserves for a device (CON, PRN, AUX, NUL, COM1-9, "
+            f"LPT1-9, in any case): its folder src/{module} cannot be checked out there; choose another name"
+        )
 
     for field, allowed in CHOICES.items():
         if answers[field] not in allowed:
@@ -134,10 +183,16 @@ def remote_problems(remote, endpoint):
     is_s3 = remote.startswith("s3://")
     if is_s3:
         match = S3_URL.fullmatch(remote)
-        if not match or not S3_BUCKET.fullmatch(match["bucket"]):
+        broken_rule = bucket_problem(match["bucket"]) if match else None
+        if not match:
             yield (
                 f"dvc_remote_url {remote!r} is not a valid S3 URL: use s3://bucket/prefix with a bucket "
                 "name of 3-63 lowercase letters, digits, dots or dashes, and no spaces"
+            )
+        elif broken_rule:
+            yield (
+                f"dvc_remote_url {remote!r} is not a valid S3 URL: use s3://bucket/prefix with a bucket "
+                f"name that follows AWS's naming rules: {broken_rule}"
             )
     elif URL_SCHEME.fullmatch(remote):
         scheme = remote.split("://", 1)[0]
@@ -149,6 +204,11 @@ def remote_problems(remote, endpoint):
         yield (
             f"dvc_remote_url {remote!r} is neither an s3:// URL nor a directory path of this system: "
             "use s3://bucket/prefix, a POSIX path such as /srv/dvc-storage or ../storage, or leave it empty"
+        )
+    elif filesystem_root(remote):
+        yield (
+            f"dvc_remote_url {remote!r} is the root of a file system or a home folder: DVC would write its "
+            "folders among everything else there; give a directory of its own, e.g. /srv/dvc-storage"
         )
     elif remote and not remote.startswith(("/", "~")) and not os.path.normpath(remote).startswith(".."):
         yield (

@@ -4,10 +4,11 @@ Bakes the default project into bench/ (git-ignored), sets it up as the README's 
 (make setup), generates ROWS interactions with the project's sample generator, and runs the
 pipeline with `dvc repro -f`. Each stage's command is measured as DVC runs it (measure.py is the
 `python` that DVC finds first on PATH): wall time, CPU seconds and peak memory of its process
-tree. Then a no-op `dvc repro` and `dvc status`, and the tutorial's approach (bench_seed.py) on
-the same data and split. Prints a table and writes bench/results.json.
+tree. Then a no-op `dvc repro` and `dvc status`, and the pipeline's peers on the same data and
+test rows: the expert's one-file script (bench_expert.py) with the local engine, the plain Dask
+user's script (bench_dask_user.py) with the dask engine, and the tutorial's approach (bench_seed.py). Prints a table and writes bench/results.json.
 
-    python scripts/bench.py --rows 1000000 [--seed-approach 0] [--project path/to/set-up/project] [--engine dask]
+    python scripts/bench.py --rows 1000000 [--seed-approach 0] [--expert 0] [--project path/to/set-up/project] [--engine dask]
 
 --engine dask sets compute.engine: dask in the project's params.yaml, so each stage starts a
 LocalCluster sized to the machine (or uses DASK_SCHEDULER_ADDRESS when it is set).
@@ -61,10 +62,6 @@ def bake(out: Path) -> Path:
     progress(f"baked {project}; make setup")
     checked(["make", "setup"], cwd=project)
     return project
-
-
-def module_of(project: Path) -> str:
-    return next(path.name for path in (project / "src").iterdir() if (path / "preprocess.py").exists())
 
 
 def machine(project: Path) -> dict:
@@ -139,16 +136,17 @@ def timed(command: list[str], cwd: Path, env: dict) -> tuple[float, str]:
     return round(time.perf_counter() - started, 2), output.stdout + output.stderr
 
 
-def run_seed(project: Path, work: Path, env: dict) -> dict:
-    out = work / "seed.json"
-    result = measure([str(project / ".venv/bin/python"), str(TEMPLATE / "scripts/bench_seed.py"), "--out", str(out)],
+def run_peer(script: str, name: str, project: Path, work: Path, env: dict) -> dict:
+    """A peer (one script in scripts/) on the project's data and test rows: its cost and its score."""
+    out = work / f"{Path(script).stem}.json"
+    result = measure([str(project / ".venv/bin/python"), str(TEMPLATE / "scripts" / script), "--out", str(out)],
                      cwd=project, env=env)
     if result.pop("returncode") != 0:
-        fail("the tutorial's approach (scripts/bench_seed.py) failed; see above")
+        fail(f"{name} (scripts/{script}) failed; see above")
     scored = json.loads(out.read_text())
     if not scored["same_split"]:
-        fail("the tutorial's approach did not get the pipeline's test split; the comparison would be unfair")
-    return {**result, "roc_auc": scored["roc_auc"]}
+        fail(f"{name} did not score the pipeline's test rows; the comparison would be unfair")
+    return {**result, **{key: value for key, value in scored.items() if key != "same_split"}}
 
 
 def table(results: dict) -> str:
@@ -158,7 +156,12 @@ def table(results: dict) -> str:
     pipeline = results["pipeline"]
     rows.append(("pipeline (dvc repro -f)", pipeline["wall_s"], pipeline["cpu_s"], pipeline["peak_rss_mb"],
                  pipeline["roc_auc"]))
-    seed = results.get("seed")
+    seed, expert, dask_user = results.get("seed"), results.get("expert"), results.get("dask_user")
+    if expert:
+        rows.append(("expert's script", expert["wall_s"], expert["cpu_s"], expert["peak_rss_mb"], expert["roc_auc"]))
+    if dask_user:
+        rows.append(("plain Dask user's script", dask_user["wall_s"], dask_user["cpu_s"], dask_user["peak_rss_mb"],
+                     dask_user["roc_auc"]))
     if seed:
         rows.append(("tutorial's approach", seed["wall_s"], seed["cpu_s"], seed["peak_rss_mb"], seed["roc_auc"]))
     noop = results["noop"]
@@ -173,6 +176,18 @@ def table(results: dict) -> str:
     m = results["machine"]
     lines.insert(0, f"{results['rows']:,} rows, {results.get('engine', 'local')} engine; {m['cpus_usable']} of {m['cpus']} CPUs, {m['memory_gb']} GB; "
                     f"load average {m['load_average_at_start']} at start, {m['load_average_at_end']} at end")
+    if dask_user:
+        lines.append(
+            f"pipeline vs the plain Dask user's script: {pipeline['wall_s'] / dask_user['wall_s']:.2f}x its time, "
+            f"{pipeline['peak_rss_mb'] / dask_user['peak_rss_mb']:.2f}x its peak memory, "
+            f"ROC AUC {pipeline['roc_auc'] - dask_user['roc_auc']:+.4f}"
+        )
+    if expert:
+        lines.append(
+            f"pipeline vs the expert's script: {pipeline['wall_s'] / expert['wall_s']:.2f}x its time, "
+            f"{pipeline['peak_rss_mb'] / expert['peak_rss_mb']:.2f}x its peak memory, "
+            f"ROC AUC {pipeline['roc_auc'] - expert['roc_auc']:+.4f}"
+        )
     if seed:
         lines.append(
             f"pipeline vs the tutorial's approach: {seed['wall_s'] / pipeline['wall_s']:.1f}x as fast, "
@@ -186,6 +201,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seed-approach", type=int, choices=[0, 1], default=1, help="0: skip the tutorial's approach")
+    parser.add_argument("--expert", type=int, choices=[0, 1], default=1,
+                        help="0: skip the pipeline's peer script (the expert's, or with --engine dask the plain Dask user's)")
     parser.add_argument("--out", type=Path, default=TEMPLATE / "bench", help="work folder (default: bench/)")
     parser.add_argument("--project", default="", help="use this set-up project instead of baking one (it is changed)")
     parser.add_argument("--engine", choices=["local", "dask"], default="local", help="compute.engine of the pipeline")
@@ -221,9 +238,17 @@ def main() -> None:
     status_s, _ = timed([str(project / ".venv/bin/dvc"), "status"], project, env)
     results["noop"] = {"repro_s": repro_s, "status_s": status_s}
 
+    if arguments.expert and arguments.engine == "local":
+        progress("the expert's one-file script (pyarrow, the same features and xgboost settings) on the same split")
+        results["expert"] = run_peer("bench_expert.py", "the expert's script", project, work, env)
+        progress(f"expert's script: {results['expert']['wall_s']} s, ROC AUC {results['expert']['roc_auc']}")
+    if arguments.expert and arguments.engine == "dask":
+        progress("the plain Dask user's script (read_csv, merge, xgboost.dask) on the same split")
+        results["dask_user"] = run_peer("bench_dask_user.py", "the plain Dask user's script", project, work, env)
+        progress(f"plain Dask user's script: {results['dask_user']['wall_s']} s, ROC AUC {results['dask_user']['roc_auc']}")
     if arguments.seed_approach:
         progress("the tutorial's approach (pandas merges + RandomForest) on the same split")
-        results["seed"] = run_seed(project, work, env)
+        results["seed"] = run_peer("bench_seed.py", "the tutorial's approach", project, work, env)
         progress(f"tutorial's approach: {results['seed']['wall_s']} s, ROC AUC {results['seed']['roc_auc']}")
     results["machine"]["load_average_at_end"] = [round(value, 2) for value in os.getloadavg()]
 

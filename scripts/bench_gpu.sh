@@ -12,7 +12,7 @@ set -uo pipefail
 project=$(cd "$1" && pwd)
 rows=${2:-7400000}
 out=$(mkdir -p "${3:-bench-gpu}" && cd "${3:-bench-gpu}" && pwd)
-module=$(basename "$(dirname "$(ls "$project"/src/*/train.py)")")
+module=$(basename "$(dirname "$(ls "$project"/src/*/features.py)")")
 export PYTHONPATH="$project/src${PYTHONPATH:+:$PYTHONPATH}" OMP_WAIT_POLICY=passive PYTHONUNBUFFERED=1
 cd "$project" || exit 1
 
@@ -33,7 +33,7 @@ PY
 
 { nvidia-smi --query-gpu=name,memory.total --format=csv,noheader; nproc; python3 --version; } | tee "$out/machine.txt"
 measure sample_data python3 -m "$module.sample_data" --rows "$rows" || exit 1
-measure preprocess python3 -m "$module.preprocess" || exit 1
+measure preprocess python3 -m "$module.stages.preprocess" || exit 1
 for device in cuda cpu; do
   python3 - "$device" <<'PY'
 import sys, yaml
@@ -41,7 +41,7 @@ params = yaml.safe_load(open("params.yaml"))
 params["train"]["xgboost"]["device"] = sys.argv[1]
 yaml.safe_dump(params, open("params.yaml", "w"), sort_keys=False)
 PY
-  measure "train_$device" python3 -m "$module.train" && cp reports/train_info.json "$out/train_info_$device.json"
+  measure "train_$device" python3 -m "$module.stages.train" && cp reports/train_info.json "$out/train_info_$device.json"
   measure "evaluate_$device" python3 -m "$module.evaluate" && cp metrics.json "$out/metrics_$device.json"
 done
 cat "$out/times.txt"

@@ -4,7 +4,7 @@ What most KKBox tutorials do, kept faithful on purpose (it is the yardstick, not
 improve): pandas read_csv, merge members and songs onto the interactions, fillna, label codes
 for the text columns, RandomForestClassifier(n_estimators=100, max_depth=25, n_jobs=-1).
 It uses the same feature columns and the same train/test split as the project's pipeline
-(params.yaml: data, preprocess; the split by the project's own split.py, stratified by the
+(params.yaml: data, preprocess; the split by the project's own core/split.py, stratified by the
 target as the pipeline's is), and scores ROC AUC the same way.
 
 Run by bench.py with the baked project's python, in the project folder, after its pipeline:
@@ -43,7 +43,7 @@ def main() -> None:
     X = X.fillna(-1)
     y = df[data["target"]]
 
-    [project_split] = project_modules("split")
+    [project_split] = project_modules("core.split")
     is_test = project_split.holdout_mask(len(y), split["test_size"], split["seed"], y.to_numpy())
     X_train, X_test, y_train, y_test = X[~is_test], X[is_test], y[~is_test], y[is_test]
     model = RandomForestClassifier(n_estimators=100, max_depth=25, n_jobs=-1, random_state=split["seed"])

@@ -5,7 +5,7 @@ Run with a set-up project's Python, after its preprocess stage ran with compute.
     bench/project/<slug>/.venv/bin/python scripts/dask_fit_memory.py bench/project/<slug>
 It starts a LocalCluster as the train stage does (one single-threaded worker per CPU), reads the
 training split once (the workers' memory after that is the baseline: libraries, allocator
-pools), then runs dask_engine.fit while sampling every worker's resident memory every 0.5 s.
+pools), then runs the engine's fit (engine/dask/training.py) while sampling every worker's resident memory every 0.5 s.
 It prints the peak above the baseline, in all and per training row: the figure to compare when
 changing how the workers hold the rows (74 M rows fit 12 GB only at about 150 bytes a row).
 """
@@ -33,20 +33,23 @@ def main() -> None:
     parser.add_argument("project", type=Path, help="a set-up project whose preprocess ran with the dask engine")
     arguments = parser.parse_args()
     os.chdir(arguments.project)
-    common, compute, dask_engine, storage = project_modules("common", "compute", "dask_engine", "storage")
+    files, params_module, paths, hardware, splits, storage, training = project_modules(
+        "core.files", "core.params", "core.paths", "core.hardware", "engine.dask.splits", "engine.dask.storage",
+        "engine.dask.training",
+    )
     from distributed import Client, LocalCluster
 
-    params = common.load_params()
-    schema = common.read_json(common.SCHEMA_FILE)
-    if not Path(common.TRAIN_FILE).is_dir():
-        sys.exit(f"dask_fit_memory: {common.TRAIN_FILE} is one file; run preprocess with compute.engine: dask first")
-    workers = compute.usable_cpus()
+    params = params_module.load_params()
+    schema = files.read_json(paths.SCHEMA_FILE)
+    if not Path(paths.TRAIN_FILE).is_dir():
+        sys.exit(f"dask_fit_memory: {paths.TRAIN_FILE} is one file; run preprocess with compute.engine: dask first")
+    workers = hardware.usable_cpus()
     with (
         LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None) as cluster,
         Client(cluster) as client,
     ):
-        split = storage.worker_storage(params).files(common.TRAIN_FILE)
-        rows = int(dask_engine.offsets(dask_engine.read_split(split, schema)[0])[-1])  # every part read once
+        split = storage.worker_storage(params).files(paths.TRAIN_FILE)
+        rows = int(splits.offsets(splits.read_split(split, schema)[0])[-1])  # every part read once
         baseline = list(client.run(resident_mb).values())
         peaks, done = list(baseline), threading.Event()
 
@@ -58,7 +61,7 @@ def main() -> None:
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         started = time.perf_counter()
-        dask_engine.fit(client, split, schema, params["train"])
+        training.fit(client, split, schema, params["train"])
         seconds = time.perf_counter() - started
         done.set()
         sampler.join()

@@ -2,7 +2,7 @@
 
 Run with a set-up project's Python, after its preprocess stage, so the splits exist:
     bench/project/<slug>/.venv/bin/python scripts/fit_levers.py bench/project/<slug> [--repeats 2]
-Each variant trains as the train stage does (models.fit_model: early stopping on a validation
+Each variant trains as the train stage does (core/modeling.fit_model: early stopping on a validation
 slice of the training split) and is scored on the test split. The figures behind the xgboost
 defaults in params.yaml; wall and CPU seconds are the fit's alone, so compare rows of one run.
 """
@@ -31,13 +31,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1, help="fits per variant; the table shows medians")
     arguments = parser.parse_args()
     os.chdir(arguments.project)
-    common, models = project_modules("common", "models")
+    files, params, paths, modeling, local, models = project_modules(
+        "core.files", "core.params", "core.paths", "core.modeling", "engine.local", "models"
+    )
     from sklearn.metrics import roc_auc_score
 
-    schema = common.read_json(common.SCHEMA_FILE)
-    features, labels = common.load_split(common.TRAIN_FILE, schema)
-    test_features, test_labels = common.load_split(common.TEST_FILE, schema)
-    base = common.load_params()["train"]
+    schema = files.read_json(paths.SCHEMA_FILE)
+    features, labels = local.load_split(paths.TRAIN_FILE, schema)
+    test_features, test_labels = local.load_split(paths.TEST_FILE, schema)
+    base = params.load_params()["train"]
     if base["model"] != "xgboost" or len(schema.get("classes", [])) != 2:
         sys.exit("fit_levers: for a binary classification project whose train.model is xgboost")
     print(f"{len(features):,} training rows; medians of {arguments.repeats}")
@@ -47,12 +49,12 @@ def main() -> None:
         runs = []
         for _ in range(arguments.repeats):
             wall, cpu = time.perf_counter(), time.process_time()
-            model = models.fit_model(models.build_model(train), features, labels, train)
+            model = modeling.fit_model(models.build_model(train), features, labels, train)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             runs.append((wall, cpu))
         walls, cpus = sorted(run[0] for run in runs), sorted(run[1] for run in runs)
         rounds = len(next(iter(model.evals_result().values()))["logloss"])
-        auc = roc_auc_score(test_labels, models.predictions(model, test_features)[:, 1])
+        auc = roc_auc_score(test_labels, modeling.predictions(model, test_features)[:, 1])
         middle = len(runs) // 2
         print(
             f"{name:42} {walls[middle]:6.2f} {cpus[middle]:6.2f} {model.best_iteration + 1:5d} {rounds:6d} {auc:8.5f}",

@@ -10,5 +10,5 @@ from types import ModuleType
 def project_modules(*names: str) -> list[ModuleType]:
     """The modules `names` (e.g. "models") of the project in the current folder, in that order."""
     sys.path.insert(0, "src")
-    package = next(path.parent.name for path in Path("src").glob("*/common.py"))
+    package = next(path.parent.name for path in Path("src").glob("*/features.py"))
     return [importlib.import_module(f"{package}.{name}") for name in names]

@@ -11,7 +11,7 @@ Tiers (pytest.ini registers them; `make test-fast` runs the first): each test is
 fixtures it uses (TIER_FIXTURES), or by an explicit mark where the costly part is no fixture:
   fast     bakes, hooks, checkers, lint and the generated unit tests (at most `stack_venv`);
   project  needs a set-up project (`ready_project` and everything derived from it);
-  e2e      runs a real outside component: moto S3, act, gitlab-ci-local, a Dask cluster, cruft.
+  e2e      runs a real outside component: moto S3, act, gitlab-ci-local, the real CML, a Dask cluster, cruft.
 A session runs them in that order, and stops after the fast tier if that failed; `make test` runs
 the fast tier first on its own, then the two slower tiers in two lanes on two workers (--lanes).
 """
@@ -35,7 +35,7 @@ import pytest
 from configobj import ConfigObj
 from cookiecutter.main import cookiecutter
 
-pytest_plugins = ["s3_server"]
+pytest_plugins = ["s3_server", "tools.forge", "tools.real_cml"]  # the last two: the CI tests' forge stand-in and CML
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 DEFAULTS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
@@ -440,8 +440,8 @@ TIERS = ["fast", "project", "e2e"]  # cheapest first: the order the whole suite 
 # A test that uses one of these fixtures (directly or through another fixture) is at least in that tier.
 TIER_FIXTURES = {
     "project": {"ready_project"},  # reproduced_project, project_copy and the rest derive from it
-    # moto S3, a Dask cluster, act / gitlab-ci-local, pip's whole set-up
-    "e2e": {"s3_server", "s3_iam_server", "cluster", "published", "pip_set_up_project"},
+    # moto S3, a Dask cluster, act / gitlab-ci-local, the forge stand-in and the real CML, pip's whole set-up
+    "e2e": {"s3_server", "s3_iam_server", "cluster", "published", "forge", "real_cml", "pip_set_up_project"},
 }
 TIER = pytest.StashKey[str]()
 

@@ -5,19 +5,23 @@ with `#`, YAML words such as `true` or `010`), either
   - the bake is refused with each refusal naming a field that was changed, and nothing is left
     on disk; or
   - every YAML, TOML, JSON, INI (.dvc/config), Python file and the Makefile of the project
-    parses, and each answer reaches its file verbatim.
+    parses, each answer reaches its file verbatim, and the code passes the project's own ruff
+    (`ruff check`, `ruff format --check`: the version requirements.lock pins, the settings of the
+    generated pyproject.toml), as CI's `make lint` runs it first on every pull request.
 The examples are derandomised and bounded so the test runs in well under a minute.
 """
 
 import ast
 import json
+import re
 import subprocess
+import sys
 import tempfile
 import tomllib
 from pathlib import Path
 
 import yaml
-from conftest import bake, dvc_config
+from conftest import TEMPLATE, bake, dvc_config
 from cookiecutter.exceptions import FailedHookException
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -49,6 +53,8 @@ remote = st.one_of(
 )
 endpoint = st.one_of(st.just(""), st.builds(lambda tail: f"http://127.0.0.1:9000{tail}", text))
 FREE_TEXT = ["project_name", "description", "author_name"]
+# The template's test environment has the ruff that requirements.lock pins (requirements-dev.txt).
+RUFF = Path(sys.executable).with_name("ruff")
 
 
 @st.composite
@@ -98,6 +104,27 @@ def assert_answers_arrived(answers: dict, project: Path, parsed: dict) -> None:
         assert remote_settings["endpointurl"] == answers["s3_endpoint_url"].strip()
 
 
+def assert_lint_clean(project: Path) -> None:
+    """The project's ruff (check and format) on its own code, with its pyproject.toml's settings."""
+    for command in (["check", "--no-cache"], ["format", "--check", "--no-cache"]):
+        result = subprocess.run([str(RUFF), *command, "src", "tests"], cwd=project, capture_output=True, text=True)
+        assert result.returncode == 0, f"ruff {command[0]} in {project.name}:\n{result.stdout}{result.stderr}"
+
+
+def pinned_ruff(requirements: Path) -> str | None:
+    match = re.search(r"^ruff==(\S+)", requirements.read_text(), flags=re.M)
+    return match[1] if match else None
+
+
+def test_the_template_lints_bakes_with_the_ruff_the_project_pins():
+    # given the ruff that the generated project locks, and the one the template's tests install
+    project_pin = pinned_ruff(TEMPLATE / "{{cookiecutter.project_slug}}" / "requirements.lock")
+    template_pin = pinned_ruff(TEMPLATE / "requirements-dev.txt")
+    # then they are the same version (a make lock that moves ruff must move requirements-dev.txt too)
+    assert project_pin and project_pin == template_pin
+    assert subprocess.run([str(RUFF), "--version"], capture_output=True, text=True).stdout.split() == ["ruff", project_pin]
+
+
 @settings(max_examples=60, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(answers=answer_sets())
 def test_a_bake_is_refused_cleanly_or_every_file_parses_and_holds_the_answers(answers):
@@ -115,3 +142,4 @@ def test_a_bake_is_refused_cleanly_or_every_file_parses_and_holds_the_answers(an
             return
         event("baked")
         assert_answers_arrived(answers, project, parse_every_file(project))
+        assert_lint_clean(project)

@@ -1,8 +1,9 @@
 """Bad data fails the real preprocess stage with the file and column named, leaving no output.
 
 Each case edits one sample CSV of a set-up project and runs `dvc repro preprocess` for real: what
-that adds to the generated project's own unit tests (tests/test_preprocess.py, which refuse every
-kind of bad data in CASES with the same message, in-process) is the whole path a user sees: the
+that adds to the generated project's own unit tests (tests/test_dataset.py, engine/test_local_engine.py
+and stages/test_stages.py, which refuse every kind of bad data in CASES with the same message,
+in-process) is the whole path a user sees: the
 message as DVC's stage prints it, with the path under data/raw, no traceback, and nothing left
 half-written. REAL_CASES runs that path for three failures from three places: a column missing
 from the main table (the join), text in a lookup's numeric column (the conversion), a byte that is

@@ -16,16 +16,33 @@ import pytest
 import yaml
 from conftest import bake, combinations, dvc_config
 
-STAGES = ["preprocess", "train", "evaluate", "sanity_check"]
-MODULE_FILES = ["__init__.py", "common.py", "compute.py", "dask_engine.py", "models.py", "raw_data.py",
-                "sample_data.py", "gate.py", "remote.py", "storage.py", "report.py", "task.py", "regression.py",
-                "report_regression.py", "experiments.py", "release.py", "drift.py", "training_curves.py",
-                "count_features.py", "split.py", "dask_training.py", *(f"{s}.py" for s in STAGES)]
-PROJECT_TESTS = ["conftest.py", "test_compute.py", "test_preprocess.py", "test_train.py", "test_evaluate.py",
-                 "test_sanity_check.py", "test_gate.py", "test_report.py", "test_task.py", "test_regression.py",
-                 "test_experiments.py", "test_drift.py", "test_training_curves.py", "test_storage.py",
-                 "test_count_features.py", "test_sample_data.py", "test_split.py",
-                 "test_dask_training.py"]
+# The package's rooms (the generated README's map): the user's files in front, then each room.
+MODULE_FILES = [
+    "__init__.py", "dataset.py", "features.py", "models.py", "sample_data.py",
+    *(f"stages/{name}.py" for name in ("__init__", "preprocess", "train", "evaluate", "sanity_check")),
+    *(f"engine/{name}.py" for name in ("__init__", "base", "local")),
+    *(f"engine/dask/{name}.py" for name in ("__init__", "cluster", "preprocess", "splits", "storage", "training")),
+    *(f"evaluation/{name}.py" for name in ("__init__", "checks", "figures", "metrics", "training_curves", "verdict")),
+    *(f"report/{name}.py" for name in ("__init__", "__main__", "build", "curves", "data", "drift", "environment",
+                                        "markdown", "plots", "regression", "results", "revisions")),
+    *(f"ops/{name}.py" for name in ("__init__", "gate", "release", "remote", "experiments", "own_data")),
+    *(f"core/{name}.py" for name in ("__init__", "columns", "drift", "dvc_remote", "errors", "files", "hardware",
+                                      "modeling", "params", "params_schema", "paths", "provenance", "rows", "split",
+                                      "tables", "target")),
+]
+# The generated tests mirror the rooms.
+PROJECT_TESTS = [
+    "conftest.py", "test_house.py", "test_dataset.py", "test_features.py", "test_models.py", "test_sample_data.py",
+    "stages/test_stages.py",
+    "engine/test_engine_choice.py", "engine/test_local_engine.py", "engine/test_dask_training.py",
+    "engine/test_storage.py", "engine/test_dask_preprocess.py",
+    "evaluation/test_checks.py", "evaluation/test_metrics.py", "evaluation/test_regression.py",
+    "evaluation/test_training_curves.py",
+    "report/test_report_sections.py",
+    "ops/test_gate.py", "ops/test_experiments.py", "ops/test_own_data.py",
+    "core/test_columns.py", "core/test_drift.py", "core/test_hardware.py", "core/test_params.py", "core/test_rows.py",
+    "core/test_split.py", "core/test_target.py",
+]
 LEFTOVER_JINJA = re.compile(r"\{\{-?\s*cookiecutter|\{%-?\s|\s-?%\}|cookiecutter\.")
 
 
@@ -133,8 +150,8 @@ def test_git_starts_on_main_with_everything_in_a_first_commit(baked):
 def test_derived_names_follow_the_project_name(tmp_path):
     project = bake(tmp_path, project_name="Churn Model 2")
     assert project.name == "churn-model-2"
-    assert (project / "src/churn_model_2/train.py").exists()
-    assert "python -m churn_model_2.train" in (project / "dvc.yaml").read_text()
+    assert (project / "src/churn_model_2/stages/train.py").exists()
+    assert "python -m churn_model_2.stages.train" in (project / "dvc.yaml").read_text()
 
 
 def test_quotes_in_free_text_answers_stay_valid_toml(tmp_path):

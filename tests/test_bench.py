@@ -13,7 +13,7 @@ STAGES = ["preprocess", "train", "evaluate", "sanity-check"]
 COST = {"wall_s", "cpu_s", "peak_rss_mb"}
 
 
-def test_make_bench_measures_every_stage_and_the_tutorials_approach(ready_project, tmp_path):
+def test_make_bench_measures_every_stage_and_its_peers(ready_project, tmp_path):
     project = copy_project(ready_project, tmp_path)
     out = tmp_path / "bench"
 
@@ -21,20 +21,22 @@ def test_make_bench_measures_every_stage_and_the_tutorials_approach(ready_projec
                  cwd=TEMPLATE, env={"OMP_WAIT_POLICY": "passive"})
 
     results = json.loads((out / "results.json").read_text())
-    assert set(results) >= {"rows", "machine", "stages", "pipeline", "seed", "noop"}
+    assert set(results) >= {"rows", "machine", "stages", "pipeline", "expert", "seed", "noop"}
     assert results["rows"] == 20000
     assert json.loads((project / "reports/data_profile.json").read_text())["rows"]["total"] == 20000
     assert set(results["machine"]) >= {"cpus", "memory_gb", "python", "packages"}
     assert set(results["machine"]["packages"]) >= {"xgboost", "scikit-learn", "pandas", "dvc"}
     assert list(results["stages"]) == STAGES
-    for name, cost in [*results["stages"].items(), ("pipeline", results["pipeline"]), ("seed", results["seed"])]:
+    peers = [("expert", results["expert"]), ("seed", results["seed"])]
+    for name, cost in [*results["stages"].items(), ("pipeline", results["pipeline"]), *peers]:
         assert set(cost) >= COST, name
         assert all(cost[key] > 0 for key in COST), (name, cost)
-    for approach in ("pipeline", "seed"):
+    for approach in ("pipeline", "expert", "seed"):
         assert 0.5 < results[approach]["roc_auc"] <= 1
     assert results["pipeline"]["roc_auc"] == json.loads((project / "metrics.json").read_text())["roc_auc"]
     # Every stage ran inside the measured dvc repro, so the whole costs at least its largest part.
     assert results["pipeline"]["wall_s"] >= max(stage["wall_s"] for stage in results["stages"].values())
     assert set(results["noop"]) == {"repro_s", "status_s"} and all(value > 0 for value in results["noop"].values())
-    for line in ("preprocess", "sanity-check", "tutorial's approach", "no-op dvc repro", "as fast"):
+    assert results["expert"]["trees_used"] >= 1  # early stopping, as the pipeline's train
+    for line in ("preprocess", "sanity-check", "expert's script", "tutorial's approach", "no-op dvc repro", "as fast"):
         assert line in result.stdout

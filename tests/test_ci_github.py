@@ -4,15 +4,18 @@ Fast, on every combination that has the workflow: valid by check-jsonschema's ve
 schema, no actionlint finding, no zizmor finding (offline audits), least privilege, secrets only
 in the steps that use them. Slow, on the default project: the workflow run by a real Actions
 runner, nektos/act (tests/tools/act.py: host mode, the `uses:` actions served by local stand-ins),
-against a DVC remote on the moto S3 server and a `cml` stub that keeps the pull request's
-comments as GitHub would (tests/tools/cml). The jobs share this machine's uv cache and one mypy
-cache per test process (tests/tools/ci_project.py), as a runner's jobs share its caches.
+against a DVC remote on the moto S3 server, with the real CML 0.20.6 on Node 24
+(tests/tools/real_cml.py) posting to a stand-in of GitHub's API and git server, which records
+what it got and keeps the pull request's comments (tests/tools/forge.py). The jobs share this
+machine's uv cache and one mypy cache per test process (tests/tools/ci_project.py), as a runner's
+jobs share its caches.
 
 Wall time of the pull request runs (printed with -s; main's sample data has 6,000 rows here,
 CI_SAMPLE_ROWS=20000 gives the project's default size):
     CI_SAMPLE_ROWS=20000 pytest -s tests/test_ci_github.py -k pull_request_changing
 """
 
+import base64
 import json
 import os
 import re
@@ -24,11 +27,14 @@ from conftest import TEMPLATE, bake, combinations, copy_project, stages_run
 from conftest import run as run_command
 from tools import ci_checks
 from tools.act import WORKFLOW, ActRun, load_workflow, run_workflow
-from tools.ci_project import GIT_IDENTITY, SECRETS, edit, published_project, uv_cache_dir
+from tools.ci_project import GIT_IDENTITY, SECRETS, PublishedProject, edit, published_project, uv_cache_dir
+from tools.forge import Recorded
 
 GITHUB = [param for param in combinations() if param.values[0]["ci_provider"] in ("both", "github")]
 REPOSITORY = "acme/music-recommendation"
 GITHUB_TOKEN = "ghs-token-never-printed"
+COMMENTS = f"/api/v3/repos/{REPOSITORY}/issues/7/comments"  # pull request #7's, in GitHub's REST API
+WATERMARK = '![](https://cml.dev/watermark.png#{sha} "CML watermark model report")'  # as CML 0.20.6 writes it
 XGBOOST = "    n_estimators: 200\n    max_depth: 5\n"
 
 
@@ -142,8 +148,11 @@ def test_training_runs_on_gpu_runners_only_when_asked(gpu, tmp_path):
 
 # --- The default project, run by act --------------------------------------------------------
 @pytest.fixture(scope="module")
-def published(tmp_path_factory, s3_server):
-    return published_project(tmp_path_factory, s3_server)
+def published(tmp_path_factory, s3_server, forge) -> PublishedProject:
+    """The trained project, hosted by the forge stand-in as acme/music-recommendation."""
+    project = published_project(tmp_path_factory, s3_server)
+    forge.add_project(REPOSITORY, project.origin)
+    return project
 
 
 @pytest.fixture(scope="module")
@@ -169,26 +178,37 @@ def push_event(published, branch: str) -> dict:
             "repository": {"full_name": REPOSITORY}}
 
 
-def run_act(published, branch: str, event: str, payload: dict, record: Path, secrets: dict | None = None,
-            **options) -> ActRun:
-    """Clone `branch` as the checkout and run the workflow for `event` with act."""
-    checkout = published.clone(branch, record.with_name(record.name + "-checkout"), shallow=False)
-    secrets = {**SECRETS, "GITHUB_TOKEN": GITHUB_TOKEN} if secrets is None else secrets
-    run = run_workflow(checkout, event, payload, secrets, record,
-                       variables={"GITHUB_REPOSITORY": REPOSITORY, "UV_CACHE_DIR": uv_cache_dir(),
-                                  "MYPY_CACHE_DIR": str(published.mypy_cache)}, **options)
-    print(f"\nact {event} run of {branch}: {run.seconds:.1f} s")
+@pytest.fixture(scope="module")
+def run_act(published, forge, real_cml):
+    """run_act(branch, event, payload, record, secrets=None, **options): clone `branch` from the forge
+    as actions/checkout does and run the workflow for `event` with act, the real CML on the runner."""
+    def run(branch: str, event: str, payload: dict, record: Path, secrets: dict | None = None, **options) -> ActRun:
+        checkout = forge.clone(REPOSITORY, branch, record.with_name(record.name + "-checkout"), shallow=False)
+        secrets = {**SECRETS, "GITHUB_TOKEN": GITHUB_TOKEN} if secrets is None else secrets
+        result = run_workflow(checkout, event, payload, secrets, record, forge, real_cml,
+                              variables={"UV_CACHE_DIR": uv_cache_dir(), "MYPY_CACHE_DIR": str(published.mypy_cache)},
+                              **options)
+        print(f"\nact {event} run of {branch}: {result.seconds:.1f} s")
+        return result
     return run
 
 
-def cml_calls(record: Path) -> list[list[str]]:
-    log = record / "cml" / "calls.jsonl"
-    return [json.loads(line)["argv"] for line in log.read_text().splitlines()] if log.exists() else []
+def api_calls(run: ActRun) -> list[tuple[str, str]]:
+    """(method, path) of each request to the forge's REST API during the run, CML's telemetry's aside."""
+    return [(request.method, request.route) for request in run.forge_requests
+            if request.api and not request.route.startswith("/api/v3/users/")]
 
 
 def used_actions(record: Path) -> list[str]:
     log = record / "uses.jsonl"
     return [json.loads(line)["action"] for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def sent_by_cml(request: Recorded) -> str:
+    """The comment body a request carried, checked to come from CML on Node 24 with the job's token."""
+    assert request.headers["authorization"] == f"token {GITHUB_TOKEN}"
+    assert "Node.js/24" in request.headers["user-agent"], request.headers["user-agent"]
+    return request.json()["body"]
 
 
 TRAIN = "train-and-report"
@@ -197,28 +217,34 @@ PULL_REQUEST_STEPS = ["make install-uv", "make setup", "make lint", "make ci-pul
 
 
 @pytest.fixture(scope="module")
-def pull_request_7(published, tmp_path_factory) -> dict:
+def pull_request_7(published, forge, run_act, tmp_path_factory) -> dict:
     """Pull request #7, pushed twice: 120 trees instead of 200, then a tiny model below baseline.txt.
 
-    Both runs post to the same pull request, so they share its comments (the stub's comments.json).
+    Before the first run the pull request already holds a reviewer's comment and an earlier CML
+    comment with another watermark title, which the report must leave alone.
     """
     root = tmp_path_factory.mktemp("pull-request-7")
-    comments = root / "comments.json"
     published.branch("gh-fewer-trees", lambda work: edit(
         work / "params.yaml", XGBOOST, "    n_estimators: 120\n    max_depth: 5\n"), "Try 120 trees")
-    first = run_act(published, "gh-fewer-trees", "pull_request", pull_request_event(published, "gh-fewer-trees"),
-                    root / "first", comments=comments)
+    forge.open_request(REPOSITORY, 7, "gh-fewer-trees")
+    seeded = [forge.add_comment(REPOSITORY, 7, "Could the model do with fewer trees?", "reviewer"),
+              forge.add_comment(REPOSITORY, 7, "Data checks passed.\n\n" + WATERMARK.format(sha="0" * 40).replace(
+                  "model report", "data checks"), "github-actions[bot]")]
+    first_event = pull_request_event(published, "gh-fewer-trees")
+    first = run_act("gh-fewer-trees", "pull_request", first_event, root / "first")
     published.push_commit("gh-fewer-trees", lambda work: edit(
         work / "params.yaml", "    n_estimators: 120\n    max_depth: 5\n", "    n_estimators: 1\n    max_depth: 1\n"),
         "Try a tiny model")
-    second = run_act(published, "gh-fewer-trees", "pull_request", pull_request_event(published, "gh-fewer-trees"),
-                     root / "second", comments=comments)
-    return {"first": (first, root / "first"), "second": (second, root / "second"), "comments": comments}
+    second_event = pull_request_event(published, "gh-fewer-trees")
+    second = run_act("gh-fewer-trees", "pull_request", second_event, root / "second")
+    return {"first": (first, root / "first", first_event["pull_request"]["head"]["sha"]),
+            "second": (second, root / "second", second_event["pull_request"]["head"]["sha"]),
+            "seeded": [(comment.id, comment.body) for comment in seeded]}
 
 
-def test_pull_request_changing_a_param_trains_reports_comments_then_gates(pull_request_7, workflow):
+def test_pull_request_changing_a_param_trains_reports_comments_then_gates(pull_request_7, workflow, forge):
     # Given a pull request that changes a training parameter, run by act as GitHub would
-    run, record = pull_request_7["first"]
+    run, record, head = pull_request_7["first"]
 
     # Then the fork job was skipped, and the train job's steps ran in the workflow's order and passed
     train = run.job(TRAIN)
@@ -229,20 +255,23 @@ def test_pull_request_changing_a_param_trains_reports_comments_then_gates(pull_r
     assert train.commands(workflow, TRAIN) == PULL_REQUEST_STEPS
     assert used_actions(record) == ["checkout", "setup-python", "cache", "upload-artifact", "setup-node"]
     assert "train" in stages_run(train.output("Reproduce the pipeline"))
-    # and the report was posted with the update verb, so that later pushes replace it
-    assert cml_calls(record) == [["comment", "update", "--target=pr", "--watermark-title=model report",
-                                  "--no-publish", "cml-report/report.md"]]
+    # and CML (0.20.6, on Node 24, with the job's token) read the pull request's comments, found no
+    # report of its own among them and posted one, marked for the next push to replace
+    assert api_calls(run) == [("GET", COMMENTS), ("POST", COMMENTS)]
+    [posted] = [request for request in run.forge_requests if request.method == "POST"]
+    report, watermark = sent_by_cml(posted).rsplit("\n\n", 1)
+    assert watermark == WATERMARK.format(sha=head)
     # holding both revisions' metrics, the params diff, the verdict and a link to the images, which
     # stay in the run's artifact (CML_PUBLISH_IMAGES is "false" by default)
-    report = (record / "cml" / "1" / "report.md").read_text()
     assert "## Gate: ✅ passed" in report
     assert re.search(r"\| Path +\| Metric +\| origin/main +\| workspace +\| Change", report)
     assert re.search(r"\| metrics\.json +\| roc_auc +\| 0\.\d+ +\| 0\.\d+ ", report)
     assert re.search(r"\| train\.xgboost\.n_estimators +\| 200 +\| 120 ", report)
-    assert re.search(rf"https://github\.com/{REPOSITORY}/actions/runs/\d+", report)
+    assert re.search(rf"{re.escape(forge.url)}/{REPOSITORY}/actions/runs/\d+", report)
     assert "![" not in report
     artifact = {path.name for path in (record / "artifacts" / "cml-report").rglob("*")}
     assert {"report.md", "roc.png", "precision_recall.png", "confusion_matrix.png", "feature_importance.png"} <= artifact
+    assert report == (record / "artifacts" / "cml-report" / "cml-report" / "report.md").read_text()
     # with the data drift against main (a param change moves no feature) and the training curves
     assert "## Data drift" in report and "No feature drifted." in report
     assert "## Training curves" in report and "training_curves.png" in artifact
@@ -252,7 +281,7 @@ def test_pull_request_changing_a_param_trains_reports_comments_then_gates(pull_r
 
 def test_pull_request_below_the_baseline_posts_its_report_then_fails(pull_request_7, workflow):
     # Given the same pull request, pushed again with a model worse than baseline.txt
-    run, record = pull_request_7["second"]
+    run, record, head = pull_request_7["second"]
 
     # Then every step ran, the report was posted, and the gate, last, failed the run
     train = run.job(TRAIN)
@@ -260,32 +289,45 @@ def test_pull_request_below_the_baseline_posts_its_report_then_fails(pull_reques
     assert train.commands(workflow, TRAIN) == PULL_REQUEST_STEPS
     assert [step.result for step in train.steps][-2:] == ["success", "failure"]
     assert "GATE FAILED" in train.output(train.steps[-1].name)
-    report = (record / "cml" / "1" / "report.md").read_text()
+    # by updating the first push's report comment in place (CML found it by its watermark)
+    report_id = forge_comment_id(pull_request_7["first"][0])
+    assert api_calls(run) == [("GET", COMMENTS), ("PATCH", f"/api/v3/repos/{REPOSITORY}/issues/comments/{report_id}")]
+    [patched] = [request for request in run.forge_requests if request.method == "PATCH"]
+    report, watermark = sent_by_cml(patched).rsplit("\n\n", 1)
+    assert watermark == WATERMARK.format(sha=head)
     assert "## Gate: ❌ failed" in report
     assert "is worse than the baseline" in report
 
 
-def test_pull_request_has_one_report_comment_however_often_pushed(pull_request_7):
-    # Given pull request #7, pushed twice and run twice (above)
-    first, second = pull_request_7["first"][1], pull_request_7["second"][1]
+def test_pull_request_has_one_report_comment_however_often_pushed(pull_request_7, forge):
+    # Given pull request #7, which held two comments, pushed twice and run twice (above)
+    second, _, head = pull_request_7["second"]
 
-    # Then it holds exactly one report comment: the second run replaced the first's
-    comments = json.loads(pull_request_7["comments"].read_text())
-    [comment] = comments
-    assert comment["target"] == "pr/7" and comment["updates"] == 1
-    assert comment["body"].startswith((second / "cml" / "1" / "report.md").read_text())
-    assert comment["body"] != (first / "cml" / "1" / "report.md").read_text()
-    assert comment["body"].endswith('"CML watermark model report")')
+    # Then it holds one report comment more: created by the first run, replaced by the second
+    *untouched, report = forge.comments(REPOSITORY, 7)
+    assert report.id == forge_comment_id(pull_request_7["first"][0]) and report.edits == 1
+    [patched] = [request for request in second.forge_requests if request.method == "PATCH"]
+    assert report.body == patched.json()["body"]
+    assert report.body.endswith(WATERMARK.format(sha=head))
+    # and the comments it held before, the reviewer's and another CML report, are as they were
+    assert [(comment.id, comment.body) for comment in untouched] == pull_request_7["seeded"]
+    assert [comment.edits for comment in untouched] == [0, 0]
 
 
-def test_push_to_main_reproduces_and_uploads_to_the_remote(published, s3_server, tmp_path, workflow):
+def forge_comment_id(run: ActRun) -> int:
+    """The id the forge gave the comment that `run` created."""
+    [created] = [request for request in run.forge_requests if request.method == "POST" and request.status == 201]
+    return created.answer()["id"]
+
+
+def test_push_to_main_reproduces_and_uploads_to_the_remote(published, run_act, s3_server, tmp_path, workflow):
     # Given a new commit on main that changes the evaluation: a stage run the remote has not seen
     published.branch("gh-main-next", lambda work: edit(
         work / "params.yaml", "  curve_points: 200 ", "  curve_points: 150 "), "Keep fewer curve points")
     before = set(s3_server.keys(published.bucket))
 
     # When the workflow runs for the push to main
-    run = run_act(published, "gh-main-next", "push", push_event(published, "gh-main-next"), tmp_path / "run")
+    run = run_act("gh-main-next", "push", push_event(published, "gh-main-next"), tmp_path / "run")
 
     # Then it reproduced what changed, uploaded that run to the remote's run cache (so pull requests
     # from this main restore it instead of running it), gated, and posted nothing
@@ -297,7 +339,7 @@ def test_push_to_main_reproduces_and_uploads_to_the_remote(published, s3_server,
     assert "train" not in stages_run(train.output("Reproduce the pipeline"))
     uploaded = set(s3_server.keys(published.bucket)) - before
     assert uploaded and all(key.startswith("music/runs/") for key in uploaded), uploaded
-    assert cml_calls(tmp_path / "run") == []
+    assert [request.path for request in run.forge_requests if request.api] == []
     assert SECRETS["AWS_SECRET_ACCESS_KEY"] not in run.text()
     # and the release job, finding that the commit's dvc.lock does not pin what CI trained (its author
     # did not reproduce it), said so and released nothing, without failing main
@@ -309,7 +351,7 @@ def test_push_to_main_reproduces_and_uploads_to_the_remote(published, s3_server,
 
 
 @pytest.fixture(scope="module")
-def gpu_push_to_main(published, tmp_path_factory) -> dict:
+def gpu_push_to_main(published, run_act, tmp_path_factory) -> dict:
     """A push to main of a commit that switches the workflow to GPU runners ([self-hosted, a100]) and
     changes the evaluation, reproduced by its author (dvc.lock committed), pushing nothing; run twice:
     with no runner labelled a100, then with this machine registered as one.
@@ -330,11 +372,10 @@ def gpu_push_to_main(published, tmp_path_factory) -> dict:
     published.branch("gh-gpu-reproduced", gpu_runners_and_fewer_points_reproduced,
                      "Train on GPU runners; keep fewer curve points, reproduced")
     payload = push_event(published, "gh-gpu-reproduced")
-    unlabelled = run_act(published, "gh-gpu-reproduced", "push", payload, root / "unlabelled")
-    labelled = run_act(published, "gh-gpu-reproduced", "push", payload, root / "labelled",
+    unlabelled = run_act("gh-gpu-reproduced", "push", payload, root / "unlabelled")
+    labelled = run_act("gh-gpu-reproduced", "push", payload, root / "labelled",
                        platforms={"ubuntu-latest": "-self-hosted", "a100": "-self-hosted"})
-    return {"unlabelled": unlabelled, "labelled": labelled, "record": root / "labelled",
-            "workflow": load_workflow(gpu_workflow_file)}
+    return {"unlabelled": unlabelled, "labelled": labelled, "workflow": load_workflow(gpu_workflow_file)}
 
 
 def test_push_to_main_with_a_reproduced_commit_releases_and_pushes_the_tag(gpu_push_to_main, published, workflow):
@@ -347,6 +388,7 @@ def test_push_to_main_with_a_reproduced_commit_releases_and_pushes_the_tag(gpu_p
     run = gpu_push_to_main["labelled"]
 
     # Then, the gate passed, the release job registered the commit's model and pushed the tag to origin
+    # (the forge's git server, with the job's token, as the only write of the run)
     release = run.job("release")
     assert run.returncode == 0 and release.result == "success", release.log() + run.stderr
     output = release.output("Register the version and push its tag")
@@ -355,15 +397,19 @@ def test_push_to_main_with_a_reproduced_commit_releases_and_pushes_the_tag(gpu_p
     commit = git(published.origin, "rev-parse", "gh-gpu-reproduced")
     assert git(published.origin, "rev-parse", f"{tag.group(1)}^{{commit}}") == commit
     assert "data: 6000 rows" in git(published.origin, "tag", "--list", "--format=%(contents)", tag.group(1))
+    pushes = [request for request in run.forge_requests
+              if request.git_service == "git-receive-pack" and request.method == "POST"]
+    assert [(request.user, request.status) for request in pushes] == [("x-access-token", 200)]
+    assert base64.b64decode(pushes[0].headers["authorization"].split()[1]).decode() == f"x-access-token:{GITHUB_TOKEN}"
     assert GITHUB_TOKEN not in run.text() and SECRETS["AWS_SECRET_ACCESS_KEY"] not in run.text()
 
 
-def test_pull_request_from_a_fork_gets_a_clear_message(published, tmp_path):
+def test_pull_request_from_a_fork_gets_a_clear_message(published, run_act, tmp_path):
     # Given a pull request from a fork, which GitHub runs without this repository's secrets
     payload = pull_request_event(published, "main", head_repository="someone/music-recommendation")
 
     # When the workflow runs for it
-    run = run_act(published, "main", "pull_request", payload, tmp_path / "run", secrets={})
+    run = run_act("main", "pull_request", payload, tmp_path / "run", secrets={})
 
     # Then the training job is skipped and the fork job fails, saying why
     assert run.returncode != 0
@@ -375,6 +421,8 @@ def test_pull_request_from_a_fork_gets_a_clear_message(published, tmp_path):
     # the whole run's output counts too (the fork job is the only job that ran: the line is its).
     message = "Pull requests from forks get no access to this repository's secrets"
     assert message in fork.log() or message in run.text(), fork.log() + run.stderr
+    # and nothing reached the forge: no comment, not even a look at the pull request
+    assert run.forge_requests == []
 
 
 def test_gpu_training_job_is_selected_by_its_runner_label(gpu_push_to_main):
@@ -391,7 +439,7 @@ def test_gpu_training_job_is_selected_by_its_runner_label(gpu_push_to_main):
     launcher = labelled.job("launch-gpu-runner")
     assert launcher.result == "success"
     assert launcher.steps == []  # act logs no step whose if: is false
-    assert cml_calls(gpu_push_to_main["record"]) == []
+    assert [request.path for request in labelled.forge_requests if request.api] == []  # pushes post nothing
 
 
 def test_report_says_when_the_base_has_no_results_yet(published, tmp_path):

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import run, stages_run
 from test_bad_data import CASES, edit_csv
+from tools.public_tables import males
 from tools.regression_data import use_in
 
 STAGES = ["preprocess", "train", "evaluate", "sanity-check"]
@@ -201,14 +202,14 @@ def test_a_regression_target_runs_on_the_cluster_as_the_local_engine_decides_it(
     # and what the local engine's preprocess makes of it
     use_in(project_copy)
     stage = [str(project_copy / ".venv/bin/python"), "-m"]
-    run([*stage, f"{MODULE}.preprocess"], cwd=project_copy, env=environment(project_copy, None))
+    run([*stage, f"{MODULE}.stages.preprocess"], cwd=project_copy, env=environment(project_copy, None))
     local = {name: (project_copy / name).read_text() for name in ("reports/data_profile.json",
                                                                     "data/processed/schema.json")}
     # when every stage runs again on the running cluster (the stages directly: dvc's runs are the
     # classification tests' job; this one is about the engine's regression seam)
     set_params(project_copy, engine="dask")
     env = environment(project_copy, cluster.address)
-    output = "".join(run([*stage, f"{MODULE}.{name}"], cwd=project_copy, env=env).stdout
+    output = "".join(run([*stage, f"{MODULE}.stages.{name}"], cwd=project_copy, env=env).stdout
                      for name in ("preprocess", "train", "evaluate", "sanity_check"))
     # then the task, the checks and the split are the local engine's: the same schema and profile
     # (target summary of the same training rows), written as parquet parts
@@ -230,6 +231,60 @@ def test_a_regression_target_runs_on_the_cluster_as_the_local_engine_decides_it(
     assert sanity["passed"] and "beats_mean_baseline" in {check["name"] for check in sanity["checks"]}
 
 
+WITNESSES = """import json, pandas as pd
+schema = json.load(open("data/processed/schema.json"))
+train, test = (pd.read_parquet(f"data/processed/{name}.parquet") for name in ("train", "test"))
+people = schema["categories"]["person"]
+print(json.dumps({"shared": sorted({people[code] for code in train["person"]} & {people[code] for code in test["person"]}),
+                  "train_latest": float(train["surveyed_year"].max()), "test_earliest": float(test["surveyed_year"].min()),
+                  "rows": [len(train), len(test)]}))"""
+
+
+# Males.csv saved otherwise: gzip-compressed (one partition: it cannot be cut), or Parquet in row groups
+# of 1,000 rows (a partition each), with the types the CSV reader gives.
+SAVED_AS = {
+    "Males.csv.gz": "import gzip, pathlib; raw = pathlib.Path('data/raw'); "
+                    "(raw / 'Males.csv.gz').write_bytes(gzip.compress((raw / 'Males.csv').read_bytes()))",
+    "Males.parquet": "import pyarrow.csv as c, pyarrow.parquet as q; "
+                     "q.write_table(c.read_csv('data/raw/Males.csv'), 'data/raw/Males.parquet', row_group_size=1000)",
+}
+
+
+@pytest.mark.parametrize(("split", "column", "main", "parts"),
+                         [("group", "nr", "Males.csv.gz", 1), ("time", "year", "Males.parquet", 5)])
+def test_group_and_time_splits_on_the_cluster_are_the_local_engines(cluster, project_copy, split, column, main, parts):
+    # given Males (545 men, a row a year over 1980-87) as the project's data, gzip-compressed or as
+    # Parquet, split by man or by year; `person` and `surveyed` (tools/public_tables.py) show the
+    # split in the processed files
+    males(project_copy / "data/raw", with_split_witnesses=True)
+    run([str(project_copy / ".venv/bin/python"), "-c", SAVED_AS[main]], cwd=project_copy)
+    (project_copy / "data/raw/Males.csv").unlink()
+    run(["make", "own-data", f"MAIN={main}", "TARGET=union"], cwd=project_copy)
+    set_params(project_copy, split=split, **{f"{split}_column": column})
+    stage = [str(project_copy / ".venv/bin/python"), "-m", f"{MODULE}.stages.preprocess"]
+    witnesses = [str(project_copy / ".venv/bin/python"), "-c", WITNESSES]
+    local_output = run(stage, cwd=project_copy, env=environment(project_copy, None)).stdout
+    local = {name: (project_copy / name).read_text() for name in ("reports/data_profile.json",
+                                                                    "data/processed/schema.json")}
+    local_split = json.loads(run(witnesses, cwd=project_copy).stdout)
+    # when preprocess runs again on the cluster
+    set_params(project_copy, engine="dask")
+    dask_output = run(stage, cwd=project_copy, env=environment(project_copy, cluster.address)).stdout
+    # then both engines made the same split, schema and profile, written as parquet parts by the workers,
+    # a part per partition of the main table
+    assert len(list((project_copy / "data/processed/train.parquet").iterdir())) == parts
+    for name, text in local.items():
+        assert (project_copy / name).read_text() == text, name
+    assert json.loads(run(witnesses, cwd=project_copy).stdout) == local_split
+    # and no man is in both splits, or every test row is later than every training row
+    assert f"(by {split} '{column}')" in local_output and f"(by {split} '{column}')" in dask_output
+    assert sum(local_split["rows"]) == 4360
+    if split == "group":
+        assert local_split["shared"] == []
+    else:
+        assert local_split["train_latest"] < local_split["test_earliest"] == 1986.0
+
+
 # --- Bad input ----------------------------------------------------------------------------
 def free_port() -> int:
     with socket.socket() as probe:
@@ -241,7 +296,7 @@ def test_an_unreachable_scheduler_fails_in_bounded_time_naming_the_setting(proje
     # given the dask engine pointed at a port where no scheduler listens, with a short timeout
     nowhere = f"tcp://127.0.0.1:{free_port()}"
     set_params(project_copy, engine="dask", connect_timeout="3")
-    stage = [str(project_copy / ".venv/bin/python"), "-m", f"{MODULE}.preprocess"]
+    stage = [str(project_copy / ".venv/bin/python"), "-m", f"{MODULE}.stages.preprocess"]
     # when preprocess runs with DASK_SCHEDULER_ADDRESS set, then with compute.scheduler only
     by_variable = subprocess.run(stage, cwd=project_copy, capture_output=True, text=True,
                                  env=environment(project_copy, nowhere), timeout=120)
@@ -284,8 +339,8 @@ def test_a_worker_killed_during_training_fails_clearly_and_saves_nothing(cluster
     # the shared cluster a worker, which the cluster fixture's finalizer does not mind)
     set_params(project_copy, engine="dask", early_stopping_rounds="null", n_estimators="5000")
     env = environment(project_copy, cluster.address)
-    run([str(project_copy / ".venv/bin/python"), "-m", f"{MODULE}.preprocess"], cwd=project_copy, env=env)
-    training = subprocess.Popen([str(project_copy / ".venv/bin/python"), "-m", f"{MODULE}.train"],
+    run([str(project_copy / ".venv/bin/python"), "-m", f"{MODULE}.stages.preprocess"], cwd=project_copy, env=env)
+    training = subprocess.Popen([str(project_copy / ".venv/bin/python"), "-m", f"{MODULE}.stages.train"],
                                 cwd=project_copy, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True)
     # when the worker that runs xgboost's training task is killed (the scheduler says which)

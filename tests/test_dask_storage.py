@@ -99,7 +99,7 @@ def test_bad_data_read_from_s3_is_named_as_in_the_workspace(cluster, s3_server, 
     s3_remote(project, s3_bucket, s3_server.endpoint)
     set_params(project, engine="dask", storage=f'"s3://{s3_bucket}/dask-data"')
     # when preprocess runs on the cluster, its workers reading the table's copy from S3
-    result = subprocess.run([str(project / ".venv/bin/python"), "-m", f"{MODULE}.preprocess"], cwd=project,
+    result = subprocess.run([str(project / ".venv/bin/python"), "-m", f"{MODULE}.stages.preprocess"], cwd=project,
                             capture_output=True, text=True, env=environment(project, cluster.address) | s3_server.env(),
                             timeout=300)
     # then the error is the local engine's, naming the file as in the workspace (not the worker's
@@ -128,7 +128,7 @@ def test_an_unusable_storage_fails_in_one_line_naming_the_setting(s3_server, s3_
     if problem == "refused-key":
         env["AWS_ACCESS_KEY_ID"] = "AKIAUNKNOWNKEY000000"
     # when preprocess runs
-    result = subprocess.run([str(project / ".venv/bin/python"), "-m", f"{MODULE}.preprocess"], cwd=project,
+    result = subprocess.run([str(project / ".venv/bin/python"), "-m", f"{MODULE}.stages.preprocess"], cwd=project,
                             capture_output=True, text=True, env=env, timeout=120)
     # then it fails before starting a cluster, with one line naming the setting, the endpoint and
     # the cause, and writes nothing

@@ -103,7 +103,7 @@ def test_an_experiment_runs_right_after_setup_with_the_models_metrics_first(proj
     assert json.loads((project / "reports/train_info.json").read_text())["model"] == "random_forest"
 
     # and exp-show lists it, the model's metrics as the first columns, the data profile left out
-    shown = run([".venv/bin/python", "-m", "music_recommendation.experiments", "--csv"], cwd=project).stdout
+    shown = run([".venv/bin/python", "-m", "music_recommendation.ops.experiments", "--csv"], cwd=project).stdout
     header, *rows = [line.split(",") for line in shown.splitlines()]
     metrics = list(json.loads((project / "metrics.json").read_text()))
     first = header.index("Created") + 1

@@ -1,5 +1,8 @@
 """Bad answers are refused before anything is written, with the field named and the fix."""
 
+import importlib.util
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +44,18 @@ BAD_ANSWERS = {  # id: (answers, field the message must name, words of the fix)
                                   "s3_endpoint_url", "credentials"),
     "endpoint-newline": ({"dvc_remote_url": "s3://bucket/x", "s3_endpoint_url": "http://h\n[core]"},
                          "s3_endpoint_url", "one line"),
+    "remote-filesystem-root": ({"dvc_remote_url": "/"}, "dvc_remote_url", "root of a file system"),
+    "remote-root-by-dots": ({"dvc_remote_url": "/srv/../.."}, "dvc_remote_url", "root of a file system"),
+    "remote-home-folder": ({"dvc_remote_url": "~"}, "dvc_remote_url", "home folder"),
+    "remote-ip-bucket": ({"dvc_remote_url": "s3://192.168.0.1/x"}, "dvc_remote_url", "IP address"),
+    "remote-bucket-two-dots": ({"dvc_remote_url": "s3://team..models/x"}, "dvc_remote_url", "two dots"),
+    "remote-bucket-reserved-prefix": ({"dvc_remote_url": "s3://xn--models/x"}, "dvc_remote_url", "AWS reserves"),
+    # Windows keeps these names for devices: the project's folder (or its package's) would not check out
+    "slug-windows-device": ({"project_slug": "con", "module_name": "ok"}, "project_slug", "Windows reserves"),
+    "slug-windows-port": ({"project_slug": "lpt9", "module_name": "ok"}, "project_slug", "Windows reserves"),
+    "name-windows-device": ({"project_name": "AUX"}, "project_slug", "Windows reserves"),  # module aux: same fix
+    "module-windows-device": ({"module_name": "nul"}, "module_name", "Windows reserves"),
+    "module-windows-port": ({"module_name": "com1"}, "module_name", "Windows reserves"),
     "blank-name": ({"project_name": " ", "project_slug": "ok"}, "project_name", "non-empty"),
     "empty-name": ({"project_name": ""}, "project_name", "non-empty"),
     "name-too-long": ({"project_name": "word " * 60}, "project_name", "keep it to 100"),
@@ -142,8 +157,11 @@ def test_an_existing_directory_is_not_removed_by_a_refused_answer(tmp_path):
         {"dvc_remote_url": "../storage"},
         {"gpu_runner_tag": "gpu-a100_80gb.v2"},
         {"module_name": "recsys2", "project_slug": "recsys-2"},
+        {"project_name": "Console", "module_name": "com10"},  # only the device names themselves are reserved
+        {"dvc_remote_url": "s3://10.0.0.1.example/x"},  # dotted digits that are not an IP address
     ],
-    ids=["s3-with-endpoint", "s3-dotted-bucket", "absolute-dir", "relative-dir", "runner-tag", "custom-names"],
+    ids=["s3-with-endpoint", "s3-dotted-bucket", "absolute-dir", "relative-dir", "runner-tag", "custom-names",
+         "near-windows-names", "digits-bucket"],
 )
 def test_good_answers_are_accepted(tmp_path, answers):
     result = bake_cli(tmp_path, answers)
@@ -192,3 +210,68 @@ def test_derived_names_are_ascii_and_valid_whatever_the_human_name(tmp_path, pro
     project = tmp_path / slug
     assert (project / "src" / module / "__init__.py").exists()
     assert (project / "README.md").read_text().splitlines()[0] == f"# {project_name}"
+
+
+def load_hook():
+    spec = importlib.util.spec_from_file_location("pre_gen_project", TEMPLATE / "hooks" / "pre_gen_project.py")
+    assert spec and spec.loader
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    return hook
+
+
+@pytest.mark.parametrize(
+    ("name", "reserved"),
+    [("CON", True), ("con", True), ("Nul.txt", True), ("com1.tar.gz", True), ("LPT9", True), ("aux ", True),
+     ("com10", False), ("console", False), ("icon", False), ("lpt", False), ("null", False)],
+)
+def test_windows_device_names_are_known_in_any_case_and_with_any_extension(name, reserved):
+    assert load_hook().windows_reserved(name) is reserved
+
+
+# Each location, and whether a remote may point there. make remote refuses relative directories
+# (DVC would resolve them from .dvc/), which the hook takes from the project's folder: none here.
+LOCATIONS = {
+    "s3://team-models/x": True,
+    "s3://team.models-2": True,
+    "s3://192.168.0.1/x": False,
+    "s3://10.0.0.1.example/x": True,
+    "s3://team..models/x": False,
+    "s3://team.-models/x": True,
+    "s3://xn--models/x": False,
+    "s3://models-s3alias/x": False,
+    "s3://Upper/x": False,
+    "s3://ab/x": False,
+    "/": False,
+    "/srv/..": False,
+    "~": False,
+    "~/": False,
+    "~/dvc-storage": True,
+    "/srv/dvc-storage": True,
+}
+
+
+def test_make_remote_and_the_hook_share_the_location_rules(tmp_path):
+    # given a baked project's ops/remote.py, which `make remote` runs, and the template's hook
+    project = bake(tmp_path)
+    script = (
+        "import json, sys\n"
+        "from music_recommendation.core.dvc_remote import RemoteError\n"
+        "from music_recommendation.ops.remote import checked_location\n"
+        "verdicts = {}\n"
+        "for url in json.load(sys.stdin):\n"
+        "    try:\n"
+        "        checked_location(url, '')\n"
+        "        verdicts[url] = True\n"
+        "    except RemoteError:\n"
+        "        verdicts[url] = False\n"
+        "print(json.dumps(verdicts))\n"
+    )
+    # when both judge the same locations (remote.py needs only the standard library for this)
+    judged = subprocess.run([sys.executable, "-c", script], input=json.dumps(list(LOCATIONS)), capture_output=True,
+                            text=True, cwd=project, env={**os.environ, "PYTHONPATH": str(project / "src")})
+    assert judged.returncode == 0, judged.stderr
+    hook = load_hook()
+    by_hook = {url: not list(hook.remote_problems(url, "")) for url in LOCATIONS}
+    # then they agree with each other and with the rules
+    assert json.loads(judged.stdout) == by_hook == LOCATIONS

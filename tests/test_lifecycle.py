@@ -146,7 +146,7 @@ def test_pre_commit_hooks_run_offline_from_the_project_environment(project_copy,
     clean = run([".venv/bin/pre-commit", "run", "--all-files"], cwd=project_copy, env=env, check=False)
     # then all pass, and pre-commit fetched no hook repository
     assert clean.returncode == 0, clean.stdout + clean.stderr
-    assert clean.stdout.count("Passed") == len(hook_ids) == 7
+    assert clean.stdout.count("Passed") == len(hook_ids) == 8
     assert not list((tmp_path / "pre-commit-home").glob("repo*"))
 
     # when a commit would add a type error and a large file
@@ -173,24 +173,39 @@ def lint_inputs(project: Path) -> str:
 _lint_results: dict[str, tuple[subprocess.CompletedProcess, float]] = {}
 
 
-@pytest.mark.parametrize("answers", list(combinations()))
-def test_make_lint_with_type_checks_passes(answers, stack_venv, tmp_path):
-    # given a project baked with these answers, and the tools of the pinned stack (make setup's)
-    project = bake(tmp_path, **answers)
-    # when make lint runs (ruff and mypy); combinations whose src/, tests/ and pyproject.toml are
-    # byte-identical (the answers only differ elsewhere) share one run: they are the same input
+def assert_make_lint_passes(project: Path, venv: Path) -> None:
+    """`make lint` (ruff, mypy, import-linter) in `project` with the tools of `venv` and the mypy cache
+    kept with them (conftest.mypy_cache_of), run once per distinct input: projects whose src/, tests/
+    and pyproject.toml are byte-identical (the answers only differ elsewhere) share a run."""
     key = lint_inputs(project)
     if key not in _lint_results:
         started = time.monotonic()
-        result = run(["make", "lint", f"VENV={stack_venv}"], cwd=project, check=False,
-                     env={"MYPY_CACHE_DIR": str(mypy_cache_of(stack_venv))})
+        result = run(["make", "lint", f"VENV={venv}"], cwd=project, check=False,
+                     env={"MYPY_CACHE_DIR": str(mypy_cache_of(venv))})
         _lint_results[key] = result, time.monotonic() - started
     result, seconds = _lint_results[key]
-    # then style and types are clean
     assert result.returncode == 0, result.stdout + result.stderr
     checked = len([*(project / "src").rglob("*.py"), *(project / "tests").rglob("*.py")])
     assert f"Success: no issues found in {checked} source files" in result.stdout
     print(f"make lint {seconds:.1f} s, {len(_lint_results)} distinct inputs so far")
+
+
+@pytest.mark.parametrize("answers", list(combinations()))
+def test_make_lint_with_type_checks_passes(answers, stack_venv, tmp_path):
+    # given a project baked with these answers, and the tools of the pinned stack (make setup's)
+    project = bake(tmp_path, **answers)
+    # when make lint runs, then style, types and the package's layers are clean
+    assert_make_lint_passes(project, stack_venv)
+
+
+# The package's name decides where its imports sort: before `conftest` (the generated tests'
+# shared fixtures) or after it, and the first MR of a team whose name sorted wrong was red.
+@pytest.mark.parametrize("project_name", ["Aardvark", "B2B Churn", "CI Check", "Zulu"])
+def test_make_lint_passes_whatever_the_package_name_sorts_as(project_name, stack_venv, tmp_path):
+    # given a project named from either end of the alphabet, and the tools of the pinned stack
+    project = bake(tmp_path, project_name=project_name)
+    # when make lint runs, then style, types and the package's layers are clean
+    assert_make_lint_passes(project, stack_venv)
 
 
 def test_the_kept_mypy_cache_still_finds_a_type_error(stack_venv, tmp_path):

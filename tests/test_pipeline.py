@@ -57,7 +57,8 @@ def test_first_repro_runs_the_four_stages_and_passes_the_gate(reproduced):
     assert (project / "reports/confusion_matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     sanity = json.loads((project / "reports/sanity.json").read_text())
     assert sanity["passed"] and {check["name"] for check in sanity["checks"]} >= {
-        "probabilities_in_range", "probabilities_sum_to_one", "class_share[0]", "class_share[1]", "cv_fold_outlier"}
+        "probabilities_in_range", "probabilities_sum_to_one", "class_share[0]", "class_share[1]", "beats_chance[0]",
+        "beats_chance[1]", "cv_fold_outlier"}
 
 
 def test_dvc_knows_every_metric_and_plot(reproduced):
@@ -169,10 +170,14 @@ def test_generated_unit_tests_pass(stack_venv, tmp_path):
 
 
 def test_make_help_lists_every_target_with_its_description(copy_of):
+    # given every target the Makefile defines (a rule line `name:` at the start of a line)
+    defined = set(re.findall(r"^([a-zA-Z0-9_-]+):", (copy_of / "Makefile").read_text(), flags=re.M))
+    # when make runs its default target, help
     output = run(["make"], cwd=copy_of).stdout
+    # then each is listed with its description, including those whose `##` line is followed by comments
     targets = dict(re.findall(r"^  (\S+)\s+(.+)$", output, flags=re.M))
-    assert {"help", "setup", "repro", "exp", "exp-show", "metrics", "gate", "baseline", "test", "lint", "clean",
-            "push", "pull", "status", "update"} <= set(targets)
+    assert set(targets) == defined, f"without a help line: {sorted(defined - set(targets))}"
+    assert {"release", "remote", "promote", "repro", "gate", "baseline"} <= set(targets)
     assert all(description.strip() for description in targets.values())
 
 
@@ -188,16 +193,45 @@ def test_setup_works_with_pip_alone(pip_set_up_project):
     assert (project / "data/raw.dvc").exists()
 
 
-def test_make_gate_refuses_a_tampered_metric_with_one_line(copy_of):
-    # given a reproduced project whose metrics.json was edited to a NaN score (a pass before)
+def errors_of(result) -> list[str]:
+    """What a failed make target printed to stderr, less make's own "make: *** ..." line."""
+    return [line for line in result.stderr.splitlines() if not line.startswith("make: ")]
+
+
+@pytest.mark.parametrize("forged", [0.99, float("nan")], ids=["better-score", "nan-score"])
+def test_a_hand_edited_metric_fails_make_gate_and_make_baseline_with_one_line(copy_of, forged):
+    # given a reproduced project whose metrics.json was edited by hand
+    baseline = (copy_of / "baseline.txt").read_text()
     metrics = json.loads((copy_of / "metrics.json").read_text())
-    (copy_of / "metrics.json").write_text(json.dumps({**metrics, "roc_auc": float("nan")}))
-    # when the gate runs as CI runs it
-    result = run(["make", "gate"], cwd=copy_of, check=False)
-    # then it fails with one line naming the file, and no traceback
-    assert result.returncode != 0
-    assert "error: metrics.json: roc_auc is nan, not a finite number" in result.stderr
-    assert "Traceback" not in result.stderr
+    (copy_of / "metrics.json").write_text(json.dumps({**metrics, "roc_auc": forged}, indent=2) + "\n")
+    # when the gate runs as CI runs it, and the ratchet as a user would to raise the floor
+    for target in ("gate", "baseline"):
+        result = run(["make", target], cwd=copy_of, check=False)
+        # then each fails with one line naming the file, the stage that writes it and the fix
+        assert result.returncode != 0
+        assert errors_of(result) == ["error: metrics.json differs from what evaluate wrote (dvc.lock): run make repro"]
+    # and the floor did not move
+    assert (copy_of / "baseline.txt").read_text() == baseline
+
+
+def test_a_failed_sanity_check_flipped_to_passed_by_hand_still_fails(copy_of):
+    # given a run whose cross-validation check fails (no fold may differ from the median at all)
+    params = copy_of / "params.yaml"
+    text = params.read_text().replace("cv_max_fold_deviation: 0.05", "cv_max_fold_deviation: 0.0")
+    params.write_text(text.replace("cv_noise_standard_errors: 3", "cv_noise_standard_errors: 0"))
+    failed = run(["make", "repro"], cwd=copy_of, check=False)
+    assert failed.returncode != 0 and "sanity check cv_fold_outlier failed" in failed.stderr
+    # and its reports/sanity.json edited by hand to say every check passed
+    sanity = json.loads((copy_of / "reports/sanity.json").read_text())
+    flipped = {"passed": True, "checks": [{**check, "passed": True} for check in sanity["checks"]]}
+    (copy_of / "reports/sanity.json").write_text(json.dumps(flipped, indent=2) + "\n")
+    # when the gate and the ratchet run, then both fail with one line naming the file and its stage
+    for target in ("gate", "baseline"):
+        result = run(["make", target], cwd=copy_of, check=False)
+        assert result.returncode != 0
+        assert errors_of(result) == [
+            "error: reports/sanity.json differs from what sanity-check wrote (dvc.lock): run make repro"
+        ]
 
 
 def test_module_names_the_hook_refuses_cover_every_installed_package(stack_venv):

@@ -96,3 +96,21 @@ def test_release_refuses_uncommitted_changes_and_an_unreproduced_commit(reproduc
     no_stage = run(["make", "promote"], cwd=project, check=False)
     assert no_stage.returncode != 0 and "STAGE=" in no_stage.stderr
     assert tags(project) == []
+
+
+def test_an_experiment_in_the_workspace_is_released_once_committed(reproduced_project, tmp_path):
+    # given a committed model, and an experiment that `make exp` applied to the workspace
+    project = copy_project(reproduced_project[0], tmp_path)
+    commit(project, "Train the first model")
+    run(["make", "exp", "SET=train.xgboost.max_depth=4", "NAME=shallow"], cwd=project, env=GIT_IDENTITY)
+    # when it is released as it stands
+    refused = run(["make", "release"], cwd=project, check=False, env=GIT_IDENTITY)
+    # then the refusal names the experiment and the two ways to a release, and tags nothing
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    assert "the workspace holds the experiment 'shallow' (make exp)" in refused.stderr
+    assert "git add --all && git commit" in refused.stderr and "dvc exp branch shallow" in refused.stderr
+    assert tags(project) == []
+    # and once the experiment is committed, it is released
+    commit(project, "Experiment shallow")
+    run(["make", "release"], cwd=project, env=GIT_IDENTITY)
+    assert tags(project) == ["model@v0.1.0"]

@@ -268,8 +268,12 @@ def test_make_remote_without_url_explains_its_usage(local_project):
          "ENDPOINT 'http://h:1$(shell touch $HOME/PWNED)' is not an http(s) URL"),
         (["URL=s3:/bucket/x"], "URL 's3:/bucket/x' is neither an s3:// URL nor an absolute directory path"),
         (["URL=C:\\dvc"], "URL 'C:\\\\dvc' is neither an s3:// URL nor an absolute directory path"),
+        (["URL=/"], "URL '/' is the root of a file system or a home folder"),
+        (["URL=s3://192.168.0.1/x"], "URL 's3://192.168.0.1/x' is not a valid S3 URL: use s3://bucket/prefix with a "
+                                     "bucket name that follows AWS's naming rules: not formatted as an IP address"),
     ],
-    ids=["command-in-url", "make-function-in-endpoint", "s3-one-slash", "windows-path"],
+    ids=["command-in-url", "make-function-in-endpoint", "s3-one-slash", "windows-path", "filesystem-root",
+         "ip-address-bucket"],
 )
 def test_make_remote_refuses_bad_locations_as_typed_and_runs_nothing(local_project, tmp_path, arguments, message):
     # given a set-up project, and a HOME where an injected command would leave a file
@@ -301,7 +305,7 @@ def test_make_remote_stores_shell_syntax_as_a_literal_directory(local_project, t
 # (seen with moto 5.2.5, dvc-s3 3.3.0). So against that server the tests check the credentials
 # with the same request remote.py makes before every push, and the uploads themselves are
 # tested against the plain server (round trips, faults fixed, the interrupted push).
-CHECK_PUSH = [".venv/bin/python", "-m", "music_recommendation.remote", "check", "--for", "push"]
+CHECK_PUSH = [".venv/bin/python", "-m", "music_recommendation.ops.remote", "check", "--for", "push"]
 
 
 def test_credentials_in_config_local_work_and_stay_out_of_git(s3_copy, s3_iam_server):

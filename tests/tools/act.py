@@ -6,6 +6,12 @@ secrets, and runs each step. Here it runs in host mode (`-P <label>=-self-hosted
 offline: every `uses:` of the workflow is served from a stand-in in tests/tools/github_actions/,
 found by the action's name, so a pin bump needs no test change. act writes JSON logs
 (`--json`), from which `ActRun` reads each job's steps, their results and output.
+
+The forge is the stand-in of tests/tools/forge.py, as GitHub Enterprise Server would be
+(`--github-instance`): act gives the jobs GITHUB_SERVER_URL and GITHUB_API_URL on it, and reads
+the repository (`github.repository`) from the checkout's origin, a clone from it. The runner's
+machine trusts the forge's certificate authority and has the real CML on Node 24 on its PATH
+(tests/tools/real_cml.py), so `make comment` posts through the forge's API, which records it.
 """
 
 import json
@@ -18,6 +24,8 @@ from pathlib import Path
 
 import yaml
 from conftest import discard
+
+from tools.forge import Forge, Recorded, write_log
 
 TOOLS = Path(__file__).resolve().parent
 STANDINS = TOOLS / "github_actions"
@@ -82,6 +90,7 @@ class ActRun:
     lines: list[dict]
     stderr: str
     seconds: float
+    forge_requests: list[Recorded]  # what reached the forge while act ran
 
     def job(self, job_id: str) -> Job:
         mine = [line for line in self.lines if line.get("jobID") == job_id]
@@ -106,13 +115,13 @@ class ActRun:
         return "\n".join(line.get("msg", "") for line in self.lines) + self.stderr
 
 
-def run_workflow(checkout: Path, event: str, payload: dict, secrets: dict, record: Path,
-                 platforms: dict[str, str] | None = None, variables: dict | None = None,
-                 comments: Path | None = None) -> ActRun:
+def run_workflow(checkout: Path, event: str, payload: dict, secrets: dict, record: Path, forge: Forge, cml_bin: Path,
+                 platforms: dict[str, str] | None = None, variables: dict | None = None) -> ActRun:
     """Run the checkout's workflow for `event` (payload: GitHub's event JSON) with act.
 
-    `record` receives what the stand-ins and the cml stub saw: uses.jsonl, artifacts/, cml/.
-    `comments`: the pull request's comments (the cml stub's store), to share between runs.
+    `checkout`: a clone from `forge`, whose origin tells act the repository. `record` receives what
+    the action stand-ins and the forge saw: uses.jsonl, artifacts/, forge.jsonl; and act's log,
+    act.jsonl. `cml_bin`: the folder with CML and Node 24.
     The host's AWS_* variables are dropped, so the DVC remote's keys reach a step only through the
     workflow's own `${{ secrets.* }}`.
     """
@@ -124,19 +133,20 @@ def run_workflow(checkout: Path, event: str, payload: dict, secrets: dict, recor
     command = [act_command(), event, "--json", "--workflows", str(WORKFLOW), "--eventpath", str(record / "event.json"),
                "--secret-file", str(record / "secrets"), "--var-file", "/dev/null", "--no-cache-server",
                "--no-skip-checkout", "--action-offline-mode", "--action-cache-path", str(record / "act-cache"),
-               *local_repositories(workflow)]
+               "--github-instance", forge.url.removeprefix("https://"), *local_repositories(workflow)]
     for label, platform in platforms.items():
         command += ["--platform", f"{label}={platform}"]
     for name, value in (variables or {}).items():
         command += ["--env", f"{name}={value}"]
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "GITHUB_"))}
-    environment |= {
-        # What the runner's machine provides: the test Python's tools (uv) and the cml stub.
-        "PATH": f"{TOOLS}:{Path(sys.executable).parent}:{os.environ['PATH']}",
-        "CML_STUB_DIR": str(record / "cml"), "CML_STUB_COMMENTS": str(comments or record / "cml" / "comments.json"),
+    environment |= forge.environment() | {
+        # What the runner's machine provides: CML and Node 24 (setup-node's stand-in checks the
+        # version), the test Python's tools (uv). Its CML sends no telemetry from the tests.
+        "PATH": f"{cml_bin}:{Path(sys.executable).parent}:{os.environ['PATH']}", "ITERATIVE_DO_NOT_TRACK": "1",
         "ACT_STANDIN_LOG": str(record / "uses.jsonl"),
         "ACT_CHECKOUT_FROM": str(checkout), "ACT_ARTIFACTS": str(record / "artifacts"),
     }
+    already = len(forge.requests)
     started = time.monotonic()
     result = subprocess.run(command, cwd=checkout, env=environment, capture_output=True, text=True, timeout=900)
     seconds = time.monotonic() - started
@@ -146,4 +156,6 @@ def run_workflow(checkout: Path, event: str, payload: dict, secrets: dict, recor
     if (record / "act-cache").is_dir():
         discard(record / "act-cache")
     lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-    return ActRun(result.returncode, lines, result.stderr, seconds)
+    received = forge.requests_since(already)
+    write_log(received, record / "forge.jsonl")
+    return ActRun(result.returncode, lines, result.stderr, seconds, received)

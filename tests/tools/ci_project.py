@@ -2,13 +2,14 @@
 
 `published_project` bakes the default project with its DVC remote on the tests' moto S3 server,
 runs `make setup`, `make repro` and `make push` on main, commits the results and pushes them to a
-bare git repository on disk, the "origin" that CI clones. Branches are made in that working copy
-and pushed; `clone` checks one out as CI does. Built once per test process, because the CI tests
-of both providers start from the same main. Its `make setup` runs in a .venv seeded with the pinned
-stack (conftest.seed_venv): what is tested here is CI, whose jobs each run their own `make setup`
-from scratch; setting this working copy up from scratch too would only repeat conftest.ready_project.
-It is baked rather than copied from the session's reproduced project: it is the suite's project
-baked with an S3 remote, which the CI jobs pull from and push to, and its sample data is smaller.
+bare git repository on disk, the "origin" that CI clones (through the forge stand-in that hosts
+it, tools/forge.py). Branches are made in that working copy and pushed. Built once per test
+process, because the CI tests of both providers start from the same main. Its `make setup` runs in
+a .venv seeded with the pinned stack (conftest.seed_venv): what is tested here is CI, whose jobs
+each run their own `make setup` from scratch; setting this working copy up from scratch too would
+only repeat conftest.ready_project. It is baked rather than copied from the session's reproduced
+project: it is the suite's project baked with an S3 remote, which the CI jobs pull from and push
+to, and its sample data is smaller.
 
 The CI jobs share caches as a runner's jobs would: this machine's uv cache (`uv_cache_dir`), and
 one mypy cache (`PublishedProject.mypy_cache`, given to the jobs as MYPY_CACHE_DIR): the one that
@@ -77,13 +78,6 @@ class PublishedProject:
         git("commit", "--quiet", "--all", "--message", message)
         git("push", "--quiet", "origin", name)
         git("checkout", "--quiet", "main")
-
-    def clone(self, branch: str, destination: Path, shallow: bool) -> Path:
-        """Check `branch` out as CI does: GitLab clones shallow and one branch, GitHub (fetch-depth: 0) all."""
-        depth = ["--depth", "1", "--single-branch"] if shallow else []
-        run(["git", "clone", "--quiet", *depth, "--branch", branch, self.origin.as_uri(), str(destination)],
-            cwd=destination.parent)
-        return destination
 
 
 _published: dict[str, PublishedProject] = {}

@@ -1,8 +1,10 @@
-"""Tiny in-memory tables shaped like the real ones, for testing each stage's logic in seconds."""
+"""Tiny in-memory tables shaped like the real ones, for testing each part's logic in seconds."""
 
 import numpy as np
 import pandas as pd
 import pytest
+
+from {{ cookiecutter.module_name }}.engine.local import build_dataset
 
 DATA_PARAMS = {
     "target": "target",
@@ -56,8 +58,6 @@ def tables():
 @pytest.fixture
 def dataset(tables):
     """The tiny tables after preprocessing: (train, test, schema, profile)."""
-    from {{ cookiecutter.module_name }}.preprocess import build_dataset
-
     main, lookups = tables
     return build_dataset(main, lookups, DATA_PARAMS, SPLIT_PARAMS)[:4]
 

@@ -1,26 +1,28 @@
-"""The models that `train.model` in params.yaml can name, and how each one takes its input.
+"""The models that `train.model` in params.yaml can name.
 
-# --- Add your own model here -------------------------------------------------------------
-# Any scikit-learn style classifier (fit / predict_proba / feature_importances_) works: add a
-# builder to MODELS and a section with its arguments under `train:` in params.yaml. A regressor
-# (fit / predict / feature_importances_) goes in REGRESSORS, under the same name.
+# ---- YOURS TO EDIT: add your own model here -----------------------------------------------
+# Any scikit-learn style classifier (fit / predict_proba / feature_importances_) works: write a
+# builder (it takes the arguments params.yaml gives it and the seed, and returns an unfitted
+# model), add it to MODELS, and try it as an experiment, no other file changed:
+#     make exp SET="train.model=decision_tree +train.decision_tree.max_depth=8"
+# (the + adds the model's section to params.yaml). To keep it, put `model: decision_tree` and a
+# `decision_tree:` section of its arguments under `train:` in params.yaml.
+# A regressor (fit / predict / feature_importances_) goes in REGRESSORS, under the same name.
 
 Each builder imports its library itself, so a stage loads only the library of the model it
-uses (importing sklearn.ensemble costs about a second, on every stage, for nothing).
+uses (importing sklearn.ensemble costs about a second, on every stage, for nothing). How a model
+takes its input (category codes, early stopping) is the pipeline's part: core/modeling.py.
 """
 
-import joblib
-import numpy as np
-import pandas as pd
-
-from .common import PipelineError
-from .compute import usable_cpus
+from .core.errors import PipelineError
+from .core.hardware import usable_cpus
+from .core.modeling import model_argument_problems, model_value_problems
 
 
 def _xgboost(arguments: dict, seed: int):
-    from xgboost import XGBClassifier
+    from xgboost import XGBClassifier  # here: a stage imports only its model's library
 
-    # One thread per CPU the process may really use (compute.py), unless params.yaml sets n_jobs.
+    # One thread per CPU the process may really use (core/hardware.py), unless params.yaml sets n_jobs.
     # Categorical columns arrive as integer codes unless train.xgboost.enable_categorical is true
     # (model_input): params.yaml says what each choice costs.
     arguments = {"n_jobs": usable_cpus(), **arguments}
@@ -28,37 +30,43 @@ def _xgboost(arguments: dict, seed: int):
 
 
 def _random_forest(arguments: dict, seed: int):
-    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.ensemble import RandomForestClassifier  # here: a stage imports only its model's library
 
     return RandomForestClassifier(**arguments, random_state=seed)
 
 
 def _extra_trees(arguments: dict, seed: int):
-    from sklearn.ensemble import ExtraTreesClassifier
+    from sklearn.ensemble import ExtraTreesClassifier  # here: a stage imports only its model's library
 
     return ExtraTreesClassifier(**arguments, random_state=seed)
 
 
 def _xgboost_regressor(arguments: dict, seed: int):
-    from xgboost import XGBRegressor
+    from xgboost import XGBRegressor  # here: a stage imports only its model's library
 
     arguments = {"n_jobs": usable_cpus(), **arguments}
     return XGBRegressor(**arguments, random_state=seed)
 
 
 def _random_forest_regressor(arguments: dict, seed: int):
-    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.ensemble import RandomForestRegressor  # here: a stage imports only its model's library
 
     return RandomForestRegressor(**arguments, random_state=seed)
 
 
 def _extra_trees_regressor(arguments: dict, seed: int):
-    from sklearn.ensemble import ExtraTreesRegressor
+    from sklearn.ensemble import ExtraTreesRegressor  # here: a stage imports only its model's library
 
     return ExtraTreesRegressor(**arguments, random_state=seed)
 
 
-MODELS = {"xgboost": _xgboost, "random_forest": _random_forest, "extra_trees": _extra_trees}
+MODELS = {
+    "xgboost": _xgboost,
+    "random_forest": _random_forest,
+    "extra_trees": _extra_trees,
+}
+
+
 # The same names for a regression target (data.task); each takes the same params.yaml section.
 REGRESSORS = {
     "xgboost": _xgboost_regressor,
@@ -77,114 +85,24 @@ def build_model(train_params: dict, task: str = "classification"):
             f"(or add yours to {'REGRESSORS' if task == 'regression' else 'MODELS'} in models.py)"
         )
     arguments = train_params.get(name) or {}
+    # Every argument named, and its value, checked before any data is read (core/modeling.py):
+    # xgboost would take an unknown one and only warn once it had trained.
+    problems = model_argument_problems(f"train.{name}", arguments, _default_model(builders[name], train_params))
+    if problems:
+        raise PipelineError("\n".join(problems))
     try:
-        return builders[name](arguments, train_params["seed"])
+        model = builders[name](arguments, train_params["seed"])
     except TypeError as error:
         raise PipelineError(f"params.yaml: train.{name} has an argument the model does not take: {error}") from None
-
-
-def stops_early(model) -> bool:
-    """Whether `model` stops adding trees when a validation slice stops improving (xgboost's
-    early_stopping_rounds in params.yaml)."""
-    return is_xgboost(model) and bool(model.get_params().get("early_stopping_rounds"))
-
-
-def fit_model(model, features: pd.DataFrame, labels, train_params: dict):
-    """Fit `model`; one that stops early learns on all but a share of the rows (train.validation_share,
-    stratified by class for a classifier) and watches its loss on those (it never sees the test split)."""
-    features = model_input(features, model)
-    if not stops_early(model):
-        # xgboost without early stopping still records its loss per round on the training rows
-        return (
-            model.fit(features, labels, eval_set=[(features, labels)], verbose=False)
-            if is_xgboost(model)
-            else model.fit(features, labels)
-        )
-    from sklearn.model_selection import train_test_split
-
-    fit_x, valid_x, fit_y, valid_y = train_test_split(
-        features,
-        labels,
-        test_size=train_params["validation_share"],
-        random_state=train_params["seed"],
-        stratify=labels if is_classifier(model) else None,
-    )
-    # xgboost records the loss of each round on every eval_set entry (training_curves.py plots
-    # them) and stops early on the last one, the validation slice. The training loss is watched on
-    # as many training rows as the validation slice holds (a random sample: the split shuffled
-    # them): the same curve, where every training row cost a quarter of the fit's time.
-    watched = len(valid_y)
-    return model.fit(
-        fit_x, fit_y, eval_set=[(fit_x.iloc[:watched], fit_y[:watched]), (valid_x, valid_y)], verbose=False
-    )
-
-
-def unfitted_like(trained, train_params: dict):
-    """A fresh model as params.yaml describes it, with as many trees as early stopping chose for
-    `trained`: what cross-validation refits on other rows (it has no validation slice)."""
-    model = build_model(train_params, "classification" if is_classifier(trained) else "regression")
-    if stops_early(model):
-        model.set_params(early_stopping_rounds=None, n_estimators=trained.best_iteration + 1)
+    problems = model_value_problems(f"train.{name}", model)
+    if problems:
+        raise PipelineError("\n".join(problems))
     return model
 
 
-def predictions(model, features: pd.DataFrame):
-    """What evaluate and sanity-check judge: a classifier's class probabilities (a row per row, a
-    column per class), or a regressor's predicted values as float64."""
-    if is_classifier(model):
-        return model.predict_proba(model_input(features, model))
-    return model.predict(model_input(features, model)).astype("float64")
-
-
-def cross_validation_plan(labels, task: str, sanity: dict, seed: int):
-    """(scoring, folds) of sanity-check's cross-validation, whichever engine runs the folds:
-    ROC AUC on stratified folds for a classifier, r2 on plain folds for a regressor."""
-    from sklearn.model_selection import KFold, StratifiedKFold
-
-    if task == "regression":
-        return "r2", KFold(n_splits=sanity["cv_folds"], shuffle=True, random_state=seed)
-    scoring = "roc_auc" if len(np.unique(labels)) == 2 else "roc_auc_ovr"
-    return scoring, StratifiedKFold(n_splits=sanity["cv_folds"], shuffle=True, random_state=seed)
-
-
-def model_input(features: pd.DataFrame, model) -> pd.DataFrame:
-    """Features as `model` wants them: pandas categories for xgboost that splits on categories
-    (enable_categorical); otherwise each category's integer code, a missing value being NaN for
-    xgboost (which learns where missing values go) and -1 for scikit-learn (which takes no NaN)."""
-    if is_xgboost(model) and model.get_params().get("enable_categorical"):
-        return features
-    missing = np.nan if is_xgboost(model) else -1
-    return features.apply(lambda column: category_codes(column, missing))
-
-
-def category_codes(column: pd.Series, missing: float) -> pd.Series:
-    """A categorical column's codes (float32 with NaN for a missing value when `missing` is NaN);
-    any other column unchanged."""
-    if not isinstance(column.dtype, pd.CategoricalDtype):
-        return column
-    codes = column.cat.codes
-    if np.isnan(missing):
-        return codes.astype("float32").where(codes >= 0)
-    return codes
-
-
-def load_model(path):
-    """A trained model, set up to predict on the CPU-resident data the stages pass it.
-
-    A model trained on the GPU (device=cuda) would otherwise copy every batch to the GPU, or
-    warn about mismatched devices; predicting on the CPU works the same on every machine.
-    """
-    model = joblib.load(path)
-    if is_xgboost(model):
-        model.set_params(device="cpu", n_jobs=usable_cpus())
-    return model
-
-
-def is_classifier(model) -> bool:
-    """Whether `model` predicts classes (predict_proba) rather than numbers."""
-    return hasattr(model, "predict_proba")
-
-
-def is_xgboost(model) -> bool:
-    """Whether `model` is an xgboost model, without importing xgboost to ask."""
-    return type(model).__module__.split(".")[0] == "xgboost"
+def _default_model(builder, train_params: dict):
+    """The model with none of params.yaml's arguments, whose own list of arguments says which it takes."""
+    try:
+        return builder({}, train_params["seed"])
+    except TypeError:  # a builder of yours that needs some argument: its constructor checks them
+        return None

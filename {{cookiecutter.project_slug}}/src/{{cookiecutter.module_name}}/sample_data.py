@@ -21,7 +21,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from .common import atomic_path, load_params
+from .core.files import atomic_path
+from .core.params import load_params
 
 SOURCES = {  # source_type -> (source_system_tab, source_screen_name, effect on the replay odds)
     "local-library": ("my library", "Local playlist more", 1.2),
@@ -146,7 +147,8 @@ def positive_int(text: str) -> int:
 
 
 def main() -> None:
-    sample = load_params()["data"]["sample"]
+    # data.sample is gone once make own-data switched to your data: the defaults, should you want the sample back
+    sample = {"rows": 20000, "seed": 2017} | (load_params(required=("data",))["data"].get("sample") or {})
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=positive_int, default=sample["rows"], help="interactions to generate")
     parser.add_argument("--seed", type=int, default=sample["seed"])

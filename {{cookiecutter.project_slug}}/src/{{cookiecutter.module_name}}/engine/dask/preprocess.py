@@ -1,0 +1,397 @@
+"""preprocess on a Dask cluster: the main table checked, joined, featured, encoded and split
+partition by partition, as the local engine does it on the whole table (engine/local.py).
+
+A partition is one shard of the main table, or a block of about BLOCK_BYTES of a larger CSV
+file (cut at line ends), or one row group of a Parquet file; a compressed CSV file (.csv.gz,
+.csv.bz2, .csv.zst) is one partition, as it cannot be cut without reading it from its start.
+Each is read, checked and joined on a worker with the same functions (dataset.py,
+core/tables.py, features.py), so the errors are the local engine's, row numbers
+included. The task and the split are the local engine's too: the target column is gathered (one
+small value a row), checked and decided by core/target.check_task, and the row numbers are split
+by core/split.holdout_mask with the same strata and seed, so each split holds the same rows in the
+same order (the raw data's). So are the rows left out (core/rows.py: each row's hash and target
+gathered), a group or time split (the split column's values gathered, core/split.py), the
+columns `auto` chooses (typed from the first partition and the lookups, core/columns.py) and the
+date parts.
+
+Paths are made absolute: the workers of a LocalCluster, or of a cluster on this machine, do
+not share the stage's working directory. With compute.storage: s3://... workers read and write
+copies in object storage instead (storage.py).
+"""
+
+import io
+import re
+from pathlib import Path
+
+import dask
+import numpy as np
+import pandas as pd
+from dask import delayed
+
+from ...core.columns import AUTO, date_columns, with_date_numbers, with_date_parts
+from ...core.errors import PipelineError
+from ...core.paths import COUNTS_FILE
+from ...core.rows import kept_rows, row_hashes, row_settings
+from ...core.split import holdout, not_features, split_settings, split_values
+from ...core.tables import (
+    check_columns_joined,
+    join_lookup,
+    normalised_labels,
+    to_category,
+    to_numeric,
+    with_categories,
+)
+from ...core.target import as_numbers, check_target_column, check_task, encode_target
+from ...dataset import (
+    check_header,
+    is_compressed,
+    is_parquet,
+    parquet_row_groups,
+    parse_csv,
+    read_csv_file,
+    read_parquet_file,
+    shard_paths,
+    table_columns,
+)
+from ...features import (
+    add_counts,
+    as_keys,
+    choose_feature_columns,
+    count_columns,
+    training_counts,
+    with_added_features,
+    with_count_features,
+    write_counts,
+)
+from ..base import dataset_profile, dataset_schema, with_model_names
+from .storage import WorkerStorage, open_input, open_output, worker_path
+
+# A partition is one CSV shard of the main table, or a block of about BLOCK_BYTES of a larger file.
+BLOCK_BYTES = 128 * 1024 * 1024
+KEY_PREFIX = "__count_key__"  # the count columns' values, kept in written parts until finish_part
+
+
+class PartitionError(PipelineError):
+    """A check that failed in partition `number`; its row numbers count from that partition's start."""
+
+    def __init__(self, number: int, message: str):
+        super().__init__(number, message)
+        self.number, self.message = number, message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def main_table_parts(path: Path) -> list[tuple[Path, int, int | None]]:
+    """(file, first byte, end byte or None for the whole file) of each partition of the main table;
+    for a Parquet file of several row groups, (file, row group, row group + 1).
+
+    Files by absolute path, for workers that run in another folder.
+    """
+    parts: list[tuple[Path, int, int | None]] = []
+    for shard in (shard.resolve() for shard in shard_paths(path)):
+        size = shard.stat().st_size
+        if is_parquet(shard):
+            groups = parquet_row_groups(shard)
+            parts += [(shard, 0, None)] if groups <= 1 else [(shard, group, group + 1) for group in range(groups)]
+        elif size <= BLOCK_BYTES or is_compressed(shard):
+            parts.append((shard, 0, None))
+        else:
+            parts += [(shard, start, min(start + BLOCK_BYTES, size)) for start in range(0, size, BLOCK_BYTES)]
+    return parts
+
+
+def read_part(part: tuple[Path, int, int | None], reading: dict) -> pd.DataFrame:
+    """One partition of the main table, read as dataset.py reads a whole file."""
+    path, start, end = part
+    if is_parquet(path):
+        return read_parquet_file(path, None if end is None else list(range(start, end)))
+    if end is None:
+        return read_csv_file(path, reading)
+    if start == 0:  # the header's checks, once per file
+        check_header(path, reading["encoding"])
+    with open(path, "rb") as file:
+        header = file.readline()
+        first = max(start, len(header))
+        if first > len(header):  # the block starts after the line that the previous block finishes
+            file.seek(first - 1)
+            file.readline()
+        else:
+            file.seek(first)
+        text = file.read(max(end - file.tell(), 0))
+        if not text.endswith(b"\n"):
+            text += file.readline()
+    return parse_csv(io.BytesIO(header + text), path, reading)
+
+
+def head_of(part: tuple[Path, int, int | None], size: int = 1 << 20) -> tuple[Path, int, int | None]:
+    """The first rows of a partition, about `size` bytes of them, when it is a block of a plain CSV
+    file (enough to tell the columns' types); any other partition whole."""
+    path, start, end = part
+    if is_parquet(path) or is_compressed(path):
+        return part
+    return path, start, min(end if end is not None else path.stat().st_size, start + size)
+
+
+def clean_part(number: int, part, source: str, columns: list[str] | None, lookups: list, settings: dict):
+    """Partition `number` of the main table read, checked, with numbers as float32, the lookups joined,
+    your features added (features.add_features) and categoricals cleaned (as text, so every partition
+    agrees); with its rows matched per lookup and the kind of each added feature."""
+    readable = (worker_path(part[0], settings["staged"]), *part[1:])  # compute.storage: the staged copy
+    try:
+        frame = read_part(readable, settings["reading"])
+        if columns is not None and list(frame.columns) != columns[1]:
+            raise PipelineError(
+                f"{part[0]}: columns {list(frame.columns)} differ from those of {columns[0]} {columns[1]}"
+            )
+        frame.attrs.update(source=source, non_finite=settings["reading"]["non_finite"])
+        target, numeric, categorical = settings["target"], settings["numeric"], settings["categorical"]
+        check_target_column(frame, target)  # its values are checked once gathered: core/target.check_task
+        # each row's hash, for the duplicates found once gathered (core/rows.py)
+        hashes = row_hashes(frame) if settings["rows"]["duplicates"] != "keep" else None
+        keys = {key for _, key in lookups}
+        joined = with_categories(to_numeric(with_date_parts(frame, settings["dates"]), numeric), categorical, keys)
+        matched = {}
+        for lookup, key in lookups:
+            joined, coverage = join_lookup(joined, lookup, key, source, allow_no_match=True)
+            matched[lookup.attrs["source"]] = coverage * len(joined)
+        check_columns_joined(joined, numeric + categorical, [source, *matched])
+        check_columns_joined(joined, settings["counted"], [source, *matched], "data.count_columns")
+        split = settings["split"]
+        by = None
+        if split["column"]:
+            check_columns_joined(joined, [split["column"]], [source, *matched], f"preprocess.{split['kind']}_column")
+            by = split_values(joined[split["column"]], split["kind"], source)
+        rows, added = with_added_features(joined.drop(columns=[target]), source)  # never the target
+        cleaned = rows[numeric + [column for column, kind in added.items() if kind == "numeric"]].copy()
+        for column in categorical + [column for column, kind in added.items() if kind == "categorical"]:
+            cleaned[column] = to_category(rows[column]).astype("string[pyarrow]")
+        for column in settings["counted"]:  # features.py: counted once the split is known
+            cleaned[KEY_PREFIX + column] = as_keys(rows[column])
+        cleaned[target] = joined[target]  # as read: the task is decided on the whole column
+        return cleaned.reset_index(drop=True), matched, added, {"hashes": hashes, "split": by}
+    except PartitionError:
+        raise
+    except PipelineError as error:  # named as the stage names files: relative to the project, if inside
+        message = str(error).replace(str(readable[0]), str(part[0])).replace(f"{settings['project']}/", "")
+        raise PartitionError(number, message) from None
+
+
+def part_summary(cleaned: tuple, settings: dict) -> dict:
+    """What the whole table's checks, categories and profile need from one partition."""
+    frame, matched, added, gathered = cleaned
+    categorical = settings["categorical"] + [column for column, kind in added.items() if kind == "categorical"]
+    features = [name for name in frame.columns if name != settings["target"] and not name.startswith(KEY_PREFIX)]
+    return {
+        "rows": len(frame),
+        "target": frame[settings["target"]],
+        "added": added,
+        "categories": {column: set(frame[column].dropna().unique()) for column in categorical},
+        "missing": {column: int(frame[column].isna().sum()) for column in features},
+        "matched": matched,
+        **gathered,  # row hashes and the split column's values, or None
+    }
+
+
+def write_part(
+    cleaned: tuple, keep: np.ndarray, is_test: np.ndarray, schema: dict, folder: str, number: int, options: dict
+) -> dict:
+    """Partition `number` encoded as the local engine encodes (categories as int32 codes of the
+    schema's categories; the target as core/target.encode_target stores it: classes as int32 codes,
+    or float64 values; features the model refuses by name renamed), its rows that preprocess keeps
+    (`keep`, core/rows.py) written as train and test parquet with the values of the count columns,
+    which finish_part replaces by their counts; and the counts of its training rows."""
+    frame = cleaned[0] if keep.all() else cleaned[0][keep].reset_index(drop=True)
+    frame = frame.rename(columns=schema["renamed"])
+    encoded = frame[[column for column in schema["numeric"] if column not in schema["counts"]]].copy()
+    for column, categories in schema["categories"].items():
+        encoded[column] = pd.Categorical(
+            frame[column].to_numpy(dtype=object, na_value=None), categories=categories
+        ).codes.astype(np.int32)
+    target = schema["target"]
+    if schema["task"] == "classification":
+        labels = normalised_labels(frame[target]).to_numpy(dtype=object)
+        encoded[target] = pd.Categorical(labels, categories=schema["classes"]).codes.astype(np.int32)
+    else:
+        encoded[target] = as_numbers(frame[target]).to_numpy()
+    keys = [KEY_PREFIX + column for column in schema["counts"].values()]
+    encoded[keys] = frame[keys]
+    for name, rows in (("train", ~is_test), ("test", is_test)):
+        with open_output(part_name(folder, name, number), options) as file:
+            encoded[rows].reset_index(drop=True).to_parquet(file, index=False)
+    counts = training_counts(frame.loc[~is_test, keys])
+    return {key.removeprefix(KEY_PREFIX): values for key, values in counts.items()}
+
+
+def part_name(folder: str, split: str, number: int) -> str:
+    """Where partition `number` of a split is written (a path, or an s3:// URL: storage.py)."""
+    return f"{folder}/{split}.parquet/part.{number:05d}.parquet"
+
+
+def summed_counts(*partials: dict) -> dict:
+    """features.add_counts of several partitions' counts, on a worker."""
+    return add_counts({}, list(partials))
+
+
+def finish_part(name: str, counts: dict, schema: dict, options: dict) -> None:
+    """A written part with its count columns' values replaced by their count features."""
+    with open_input(name, options) as file:
+        frame = pd.read_parquet(file)
+    keys = [KEY_PREFIX + column for column in schema["counts"].values()]
+    values = frame[keys].rename(columns=lambda key: key.removeprefix(KEY_PREFIX))
+    with open_output(name, options) as file:
+        featured = with_count_features(frame.drop(columns=keys), values, counts)
+        featured.rename(columns=schema["renamed"]).to_parquet(file, index=False)
+
+
+def tree_reduce(function, items: list, width: int = 8):
+    """`function` applied to groups of at most `width` delayed items, then to the groups' results,
+    until one is left: no single task holds every partition's result at once."""
+    while len(items) > 1:
+        items = [delayed(function)(*items[start : start + width]) for start in range(0, len(items), width)]
+    return items[0] if items else delayed(function)()
+
+
+def build_dataset(
+    client,
+    main_path: Path,
+    lookups: list,
+    data_params: dict,
+    split_params: dict,
+    folder: Path,
+    reading: dict,
+    storage: WorkerStorage,
+):
+    """engine/local.build_dataset on the cluster: checks, joins, adds features, encodes and splits the
+    main table partition by partition, writing train/test parquet folders into `folder`. Returns
+    (schema, profile). With compute.storage the workers read the main table's files, and write their
+    parts, there.
+    """
+    source = str(main_path)
+    parts = main_table_parts(main_path)
+    split = split_settings(split_params)
+    keys = {key for _, key in lookups}
+    # The first partition's columns and types stand for the table's: auto types and dates (core/columns.py)
+    auto = AUTO in (data_params.get("numeric_columns"), data_params.get("categorical_columns"))
+    first_part = read_part(parts[0] if auto else head_of(parts[0]), reading)
+    first_part.attrs["source"] = source
+    tables = [first_part, *(lookup for lookup, _ in lookups)]
+    numeric, categorical, decisions = choose_feature_columns(data_params, tables, not_features(split, keys))
+    dates = date_columns(tables, numeric)
+    numeric = with_date_numbers(numeric, dates)
+    counted = count_columns(data_params, numeric + categorical)
+    settings = {"reading": reading, "target": data_params["target"], "numeric": numeric, "categorical": categorical}
+    settings |= {"counted": counted, "dates": dates, "split": split, "rows": row_settings(data_params)}
+    settings["project"] = str(Path.cwd().resolve())
+    settings["staged"] = storage.staged_files(sorted({part[0] for part in parts}))
+    columns = None
+    if len(parts) > 1 and main_path.is_dir():
+        first = parts[0][0]
+        columns = (str(first), table_columns(first, reading))
+    lookups = [
+        (with_categories(to_numeric(with_date_parts(lookup, dates), numeric), categorical, keys), key)
+        for lookup, key in lookups
+    ]
+    # scatter() refuses an empty list: a main table without lookups (data.lookups: []) has none to send
+    lookups_future = client.scatter(lookups, broadcast=True) if lookups else []
+    cleaned = [
+        delayed(clean_part, pure=True)(number, part, source, columns, lookups_future, settings)
+        for number, part in enumerate(parts)
+    ]
+    try:
+        summaries = dask.compute(*[delayed(part_summary)(part, settings) for part in cleaned])
+    except PartitionError as error:
+        raise PipelineError(_counted_from_table_start(error, parts, reading)) from None
+
+    added = added_features(summaries)
+    numeric = numeric + [column for column, kind in added.items() if kind == "numeric"]
+    categorical = categorical + [column for column, kind in added.items() if kind == "categorical"]
+    features = numeric + categorical
+    count_columns(data_params, features)  # an added feature may take a count feature's name
+    target = data_params["target"]
+    target_column = pd.concat([summary["target"] for summary in summaries], ignore_index=True)
+    hashes = (
+        np.concatenate([summary["hashes"] for summary in summaries]) if summaries[0]["hashes"] is not None else None
+    )
+    keep, rows_out = kept_rows(target_column, hashes, settings["rows"])
+    gathered = target_column[keep].to_frame()  # row labels kept: errors name the table's rows
+    gathered.attrs["source"] = source
+    task, task_reason = check_task(gathered, data_params)
+    values, classes, strata = encode_target(target_column[keep], task, source, split_params["test_size"])
+    by = np.concatenate([summary["split"] for summary in summaries])[keep] if split["column"] else None
+    is_test = holdout(split, len(values), split_params["test_size"], split_params["seed"], strata, by)
+    schema = dataset_schema(task, task_reason, target, classes, numeric, categorical, counted)
+    categories = {
+        column: sorted(set().union(*(summary["categories"][column] for summary in summaries))) for column in categorical
+    }
+    schema = with_model_names(schema, categories)
+    schema |= {"split": split, "dates": dates, **({"columns": decisions} if decisions else {})}
+    rows = len(target_column)
+    coverage = {
+        source_name: sum(summary["matched"][source_name] for summary in summaries) / rows
+        for source_name in summaries[0]["matched"]
+    }
+    for source_name, share in coverage.items():
+        if share == 0:
+            key = next(key for lookup, key in lookups if lookup.attrs["source"] == source_name)
+            raise PipelineError(
+                f"{source_name}: no value of key column {key!r} matches the main table {source}; "
+                "check that both files use the same ids"
+            )
+    missing = {column: sum(summary["missing"][column] for summary in summaries) / rows for column in features}
+    profile = dataset_profile(task, values, classes, is_test, missing, coverage, rows_out, split)
+    for name in ("train", "test"):
+        (folder / f"{name}.parquet").mkdir()
+    starts = np.concatenate([[0], np.cumsum([summary["rows"] for summary in summaries])])
+    kept_starts = np.concatenate(
+        [[0], np.cumsum([keep[start:end].sum() for start, end in zip(starts, starts[1:], strict=False)])]
+    )
+    output, options = storage.output_folder(folder)
+    writes = [
+        delayed(write_part)(
+            part,
+            keep[starts[number] : starts[number + 1]],
+            is_test[kept_starts[number] : kept_starts[number + 1]],
+            schema,
+            output,
+            number,
+            options,
+        )
+        for number, part in enumerate(cleaned)
+    ]
+    # The count features need every partition's training rows counted first: the parts are written
+    # with the count columns' values, then rewritten with the counts (parquet, not the CSV again).
+    (counts,) = dask.compute(tree_reduce(summed_counts, writes))
+    if counts:
+        (counts_future,) = client.scatter([counts], broadcast=True)
+        names = [part_name(output, split, number) for split in ("train", "test") for number in range(len(cleaned))]
+        dask.compute(*[delayed(finish_part)(name, counts_future, schema, options) for name in names])
+    storage.collect(output, folder)
+    write_counts(counts, folder / COUNTS_FILE.name)
+    return schema, profile
+
+
+def added_features(summaries: tuple) -> dict[str, str]:
+    """The kind (numeric or categorical) of each feature features.add_features added, the same in
+    every partition: a column numeric in one block of rows and text in another is an error."""
+    kinds: dict[str, str] = {}
+    for summary in summaries:
+        for column, kind in summary["added"].items():
+            if kinds.setdefault(column, kind) != kind:
+                raise PipelineError(
+                    f"features.py: add_features() made {column!r} numeric in some rows and text in others; "
+                    "give it one type (e.g. .astype(float), or .astype(str) for a category)"
+                )
+    if any(list(summary["added"]) != list(kinds) for summary in summaries):
+        raise PipelineError("features.py: add_features() added different columns to different blocks of rows")
+    return kinds
+
+
+def _counted_from_table_start(error: PartitionError, parts: list, reading: dict) -> str:
+    """The error's message with "at data row N" counted from the table's first row, as the local
+    engine counts (the rows of the partitions before are counted only now, on failure)."""
+    match = re.search(r"at data row (\d+)", error.message)
+    if not match or error.number == 0:
+        return error.message
+    before = sum(len(read_part(part, reading)) for part in parts[: error.number])
+    return error.message.replace(match.group(0), f"at data row {int(match.group(1)) + before}", 1)
