@@ -12,7 +12,7 @@ DATA_PARAMS = {
     "categorical_columns": ["source_type", "city", "genre"],
     "drop_columns": [],
 }
-SPLIT_PARAMS = {"test_size": 0.25, "seed": 0}
+SPLIT_PARAMS = {"test_size": 0.25, "seed": 0, "raw_test_rows": 20}
 
 
 def with_source(frame: pd.DataFrame, name: str) -> pd.DataFrame:

@@ -3,8 +3,8 @@
 # ---- YOURS TO EDIT: how your raw tables are read ------------------------------------------
 # The pipeline expects read_table() to return a pandas DataFrame of one table, with
 # attrs["source"] naming where it came from (every error message names it). Reading a database
-# or another format instead: return such a frame here. The Dask engine reads big main tables in
-# blocks with parse_csv() (engine/dask/preprocess.py).
+# or another format instead: return such a frame here. The Dask engine and make predict read big
+# tables in blocks (read_part, below) with the same checks.
 
 How files are read is set under `data:` in params.yaml (encoding, missing_values, non_finite).
 Every problem names the file, and the column and row where there is one: a byte that is not
@@ -14,6 +14,7 @@ header. The values (numbers, labels, keys) are checked once the tables are read 
 
 import codecs
 import csv
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +23,9 @@ from .core.errors import PipelineError
 
 # How CSV files are read; data.encoding / data.missing_values / data.non_finite in params.yaml.
 DEFAULT_READING = {"encoding": "utf-8", "missing_values": ["", "NA", "N/A", "NULL", "null"], "non_finite": "error"}
+# Large CSV files are read in blocks of about this size (cut at line ends): the Dask engine's
+# partitions, and make predict's chunks.
+BLOCK_BYTES = 128 * 1024 * 1024
 
 
 def reading_params(data_params: dict) -> dict:
@@ -147,3 +151,41 @@ def _decodes(value, encoding: str) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def main_table_parts(path: Path, block_bytes: int = BLOCK_BYTES) -> list[tuple[Path, int, int | None]]:
+    """(file, first byte, end byte or None for the whole file) of each partition of the main table.
+
+    Files by absolute path, for workers that run in another folder.
+    """
+
+    parts: list[tuple[Path, int, int | None]] = []
+    for shard in (shard.resolve() for shard in shard_paths(path)):
+        size = shard.stat().st_size
+        if size <= block_bytes:
+            parts.append((shard, 0, None))
+        else:
+            parts += [(shard, start, min(start + block_bytes, size)) for start in range(0, size, block_bytes)]
+    return parts
+
+
+def read_part(part: tuple[Path, int, int | None], reading: dict) -> pd.DataFrame:
+    """One partition of the main table, read as dataset.py reads a whole file."""
+
+    path, start, end = part
+    if end is None:
+        return read_csv_file(path, reading)
+    if start == 0:  # the header's checks, once per file
+        check_header(path, reading["encoding"])
+    with open(path, "rb") as file:
+        header = file.readline()
+        first = max(start, len(header))
+        if first > len(header):  # the block starts after the line that the previous block finishes
+            file.seek(first - 1)
+            file.readline()
+        else:
+            file.seek(first)
+        text = file.read(max(end - file.tell(), 0))
+        if not text.endswith(b"\n"):
+            text += file.readline()
+    return parse_csv(io.BytesIO(header + text), path, reading)

@@ -34,7 +34,7 @@ def test_split_is_deterministic(tables):
 def test_multiclass_string_target(tables):
     main, lookups = tables
     main["target"] = main["source_type"].map({"library": "replay", "radio": "skip", "search": "later"})
-    _, _, schema, profile, _ = build_dataset(main, lookups, DATA_PARAMS, SPLIT_PARAMS)
+    _, _, schema, profile, *_ = build_dataset(main, lookups, DATA_PARAMS, SPLIT_PARAMS)
     assert schema["classes"] == ["later", "replay", "skip"]
     assert sum(profile["class_balance"].values()) == pytest.approx(1.0, abs=1e-3)
 

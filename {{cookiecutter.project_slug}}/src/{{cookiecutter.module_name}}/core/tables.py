@@ -4,6 +4,8 @@ Every problem is a PipelineError that names the file (a table's attrs["source"])
 the first row at fault, so the local and the Dask engine report the same line.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from pandas.api.extensions import take
@@ -131,26 +133,48 @@ def check_columns_joined(joined: pd.DataFrame, columns: list[str], tables: list[
             )
 
 
-def join_lookup(
-    main: pd.DataFrame, lookup: pd.DataFrame, key: str, main_source: str, allow_no_match: bool = False
-) -> tuple[pd.DataFrame, float]:
-    """Left-join `lookup` onto `main` by `key` without a row-by-row loop; return coverage too.
+@dataclass(frozen=True)
+class Lookup:
+    """A lookup table ready to be joined on `key`: the key checked (present, each value once) and
+    indexed once, so joining many blocks of rows (the Dask engine's partitions, a server's requests)
+    does not check and index the whole table again for each."""
 
-    allow_no_match: a part of the main table may match nothing (the dask engine checks the whole).
-    """
-    source = lookup.attrs["source"]
-    for table, name in ((main, main_source), (lookup, source)):
-        if key not in table.columns:
-            raise PipelineError(f"{name}: join key column {key!r} is missing (columns: {', '.join(table.columns)})")
-    lookup_keys = lookup[key].astype("string[pyarrow]")
-    duplicated = lookup_keys.duplicated()
+    table: pd.DataFrame
+    key: str
+    index: pd.Index
+
+    @property
+    def source(self) -> str:
+        return self.table.attrs["source"]
+
+
+def prepare_lookup(table: pd.DataFrame, key: str) -> Lookup:
+    source = table.attrs["source"]
+    if key not in table.columns:
+        raise PipelineError(f"{source}: join key column {key!r} is missing (columns: {', '.join(table.columns)})")
+    keys = table[key].astype("string[pyarrow]")
+    duplicated = keys.duplicated()
     if duplicated.any():
         raise PipelineError(
-            f"{source}: key column {key!r} has duplicate value {lookup_keys[duplicated].iloc[0]!r}; "
+            f"{source}: key column {key!r} has duplicate value {keys[duplicated].iloc[0]!r}; "
             "each key must appear once in a lookup table"
         )
-    positions = pd.Index(lookup_keys).get_indexer(main[key].astype("string[pyarrow]"))
-    coverage = float((positions >= 0).mean())
+    return Lookup(table, key, pd.Index(keys))
+
+
+def join_lookup(
+    main: pd.DataFrame, lookup: Lookup, main_source: str, allow_no_match: bool = False
+) -> tuple[pd.DataFrame, float]:
+    """Left-join `lookup` onto `main` by its key without a row-by-row loop; return coverage too.
+
+    allow_no_match: a part of the main table may match nothing (the dask engine checks the whole;
+    a served request may name only ids that training never saw).
+    """
+    key, source = lookup.key, lookup.source
+    if key not in main.columns:
+        raise PipelineError(f"{main_source}: join key column {key!r} is missing (columns: {', '.join(main.columns)})")
+    positions = lookup.index.get_indexer(main[key].astype("string[pyarrow]"))
+    coverage = float((positions >= 0).mean()) if len(positions) else 0.0
     if coverage == 0 and not allow_no_match:
         raise PipelineError(
             f"{source}: no value of key column {key!r} matches the main table {main_source}; "
@@ -159,8 +183,8 @@ def join_lookup(
     # A shallow copy: pandas copies on write, so adding columns leaves `main` untouched without
     # duplicating its data (at KKBox scale a deep copy per lookup is gigabytes).
     joined = main.copy(deep=False)
-    for column in lookup.columns.drop(key):
+    for column in lookup.table.columns.drop(key):
         if column in joined.columns:
             raise PipelineError(f"{source}: column {column!r} is also in {main_source}; rename or drop one of them")
-        joined[column] = take(lookup[column].array, positions, allow_fill=True)
+        joined[column] = take(lookup.table[column].array, positions, allow_fill=True)
     return joined, coverage

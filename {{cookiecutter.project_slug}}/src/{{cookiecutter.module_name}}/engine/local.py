@@ -12,18 +12,12 @@ from ..core.hardware import usable_cpus
 from ..core.modeling import cross_validation_plan, fit_model, is_xgboost, model_input, predictions
 from ..core.paths import COUNTS_FILE
 from ..core.split import holdout_mask
-from ..core.tables import check_columns_joined, join_lookup, to_category, to_numeric, with_categories
+from ..core.tables import to_category
 from ..core.target import check_task, encode_target
 from ..dataset import read_table, reading_params
-from ..features import (
-    count_columns,
-    feature_columns,
-    training_counts,
-    with_added_features,
-    with_count_features,
-    write_counts,
-)
+from ..features import count_columns, feature_columns, training_counts, write_counts
 from ..models import build_model
+from ..scoring.rows import clean_lookups, decoded_features, encoded_rows, feature_rows, with_categories_restored
 from .base import Engine, Fitted, Prepared, dataset_profile, dataset_schema, encode_for_disk, unfitted_like
 
 
@@ -34,11 +28,12 @@ class LocalEngine(Engine):
         self, main_table: Path, lookups: list, data_params: dict, split_params: dict, drift: dict, folder: Path
     ) -> Prepared:
         main = read_table(main_table, reading_params(data_params))
-        train, test, schema, profile, counts = build_dataset(main, lookups, data_params, split_params)
+        train, test, schema, profile, counts, raw_test_rows = build_dataset(main, lookups, data_params, split_params)
         encode_for_disk(train).to_parquet(folder / "train.parquet", index=False)
         encode_for_disk(test).to_parquet(folder / "test.parquet", index=False)
         write_counts(counts, folder / COUNTS_FILE.name)
-        return Prepared(schema, profile, feature_distributions(train, *drift_columns(schema), drift))
+        distributions = feature_distributions(train, *drift_columns(schema), drift)
+        return Prepared(schema, profile, distributions, raw_test_rows)
 
     def fit(self, split: Path, schema: dict, train_params: dict) -> Fitted:
         features, labels = load_split(split, schema)
@@ -91,17 +86,17 @@ def cross_validate(
 
 
 def load_split(path: Path, schema: dict) -> tuple[pd.DataFrame, np.ndarray]:
-    """Read a processed split: features (categoricals restored from codes) and encoded labels."""
+    """Read a processed split: the model's input (scoring/rows.decoded_features) and encoded labels."""
     frame = pd.read_parquet(path)
-    for column, categories in schema["categories"].items():
-        frame[column] = pd.Categorical.from_codes(frame[column].to_numpy(), categories=categories)
-    labels = frame.pop(schema["target"]).to_numpy()
-    return frame[schema["features"]], labels
+    return decoded_features(frame, schema), frame[schema["target"]].to_numpy()
 
 
 def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], data_params: dict, split_params: dict):
-    """Validate, join, add features, encode and split. Returns (train, test, schema, profile, counts),
-    counts being features.training_counts of data.count_columns.
+    """Validate, join, add features, encode and split: the row transform of scoring/rows.py on the
+    whole table. Returns (train, test, schema, profile, counts, raw_test_rows): the splits in the
+    layout they are stored in (the target before the count features) with their categories restored
+    and the main table's row labels, counts being features.training_counts of data.count_columns,
+    and the first preprocess.raw_test_rows rows of the test split as read (without the target).
 
     `lookups` holds (table, key) pairs; each table's attrs["source"] names its file for errors.
     """
@@ -109,35 +104,27 @@ def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], d
     main_source = main.attrs["source"]
     task, task_reason = check_task(main, data_params)
     numeric, categorical = feature_columns(data_params)
-
-    coverage = {}
-    keys = {key for _, key in lookups}
-    joined = with_categories(to_numeric(main, numeric), categorical, keys)
-    for lookup, key in lookups:
-        lookup = with_categories(to_numeric(lookup, numeric), categorical, keys)
-        joined, coverage[lookup.attrs["source"]] = join_lookup(joined, lookup, key, main_source)
-    tables = [main_source, *coverage]
-    check_columns_joined(joined, numeric + categorical, tables)
     counted = count_columns(data_params, numeric + categorical)
-    check_columns_joined(joined, counted, tables, "data.count_columns")
-    rows, added = with_added_features(joined.drop(columns=[target]), main_source)  # never the target
+    prepared = feature_rows(main, clean_lookups(lookups, numeric, categorical), numeric, categorical, counted, target)
+    rows, added = prepared.rows, prepared.added
     numeric += [column for column, kind in added.items() if kind == "numeric"]
     categorical += [column for column, kind in added.items() if kind == "categorical"]
     count_columns(data_params, numeric + categorical)  # an added feature may take a count feature's name
 
-    features = rows[numeric].copy()
-    for column in categorical:
-        features[column] = to_category(rows[column])
-    values, classes, strata = encode_target(joined[target], task, main_source, split_params["test_size"])
-    features[target] = values
-    is_test = holdout_mask(len(features), split_params["test_size"], split_params["seed"], strata)
-    train, test = features[~is_test], features[is_test]
-    train_keys = rows.loc[train.index, counted]
-    counts = training_counts(train_keys)
-    train = with_count_features(train, train_keys, counts)
-    test = with_count_features(test, rows.loc[test.index, counted], counts)
+    values, classes, strata = encode_target(prepared.target, task, main_source, split_params["test_size"])
+    is_test = holdout_mask(len(rows), split_params["test_size"], split_params["seed"], strata)
+    counts = training_counts(rows.loc[~is_test, counted])
     schema = dataset_schema(task, task_reason, target, classes, numeric, categorical, counted)
-    schema["categories"] = {column: list(features[column].cat.categories) for column in categorical}
-    missing = {column: features[column].isna().mean() for column in numeric + categorical}
-    profile = dataset_profile(task, values, classes, is_test, missing, coverage)
-    return train, test, schema, profile, counts
+    categories = {column: to_category(rows[column]) for column in categorical}  # cleaned, unused categories dropped
+    schema["categories"] = {column: list(values.cat.categories) for column, values in categories.items()}
+    encoded = encoded_rows(rows, schema, counts)
+    encoded.insert(len(numeric) + len(categorical), target, values)  # the splits' layout: target, then counts
+    train, test = (
+        with_categories_restored(encoded[~is_test], schema),
+        with_categories_restored(encoded[is_test], schema),
+    )
+    missing = {column: rows[column].isna().mean() for column in numeric}
+    missing |= {column: values.isna().mean() for column, values in categories.items()}
+    profile = dataset_profile(task, values, classes, is_test, missing, prepared.coverage)
+    raw_test_rows = main[is_test].head(split_params["raw_test_rows"]).drop(columns=[target]).reset_index(drop=True)
+    return train, test, schema, profile, counts, raw_test_rows

@@ -1,8 +1,8 @@
 """preprocess on a Dask cluster: the main table checked, joined, featured, encoded and split
 partition by partition, as the local engine does it on the whole table (engine/local.py).
 
-A partition is one CSV shard of the main table, or a block of about BLOCK_BYTES of a larger
-file (cut at line ends). Each is read, checked and joined on a worker with the same functions
+A partition is one CSV shard of the main table, or a block of about dataset.BLOCK_BYTES of a
+larger file (cut at line ends). Each is read, checked and joined on a worker with the same functions
 (dataset.py, core/tables.py, features.py), so the errors are the local engine's, row numbers
 included. The task and the split are the local engine's too: the target column is gathered (one
 small value a row), checked and decided by core/target.check_task, and the row numbers are split
@@ -14,7 +14,6 @@ not share the stage's working directory. With compute.storage: s3://... workers 
 copies in object storage instead (storage.py).
 """
 
-import io
 import re
 from pathlib import Path
 
@@ -26,31 +25,21 @@ from dask import delayed
 from ...core.errors import PipelineError
 from ...core.paths import COUNTS_FILE
 from ...core.split import holdout_mask
-from ...core.tables import (
-    check_columns_joined,
-    join_lookup,
-    normalised_labels,
-    to_category,
-    to_numeric,
-    with_categories,
-)
+from ...core.tables import normalised_labels, to_category
 from ...core.target import as_numbers, check_target_column, check_task, encode_target
-from ...dataset import check_header, parse_csv, read_csv_file, shard_paths
+from ...dataset import main_table_parts, read_part
 from ...features import (
     add_counts,
     as_keys,
     count_columns,
     feature_columns,
     training_counts,
-    with_added_features,
     with_count_features,
     write_counts,
 )
+from ...scoring.rows import category_codes, clean_lookups, feature_rows
 from ..base import dataset_profile, dataset_schema
 from .storage import WorkerStorage, open_input, open_output, worker_path
-
-BLOCK_BYTES = 128 * 1024 * 1024
-
 
 KEY_PREFIX = "__count_key__"  # the count columns' values, kept in written parts until finish_part
 
@@ -64,44 +53,6 @@ class PartitionError(PipelineError):
 
     def __str__(self) -> str:
         return self.message
-
-
-def main_table_parts(path: Path) -> list[tuple[Path, int, int | None]]:
-    """(file, first byte, end byte or None for the whole file) of each partition of the main table.
-
-    Files by absolute path, for workers that run in another folder.
-    """
-
-    parts: list[tuple[Path, int, int | None]] = []
-    for shard in (shard.resolve() for shard in shard_paths(path)):
-        size = shard.stat().st_size
-        if size <= BLOCK_BYTES:
-            parts.append((shard, 0, None))
-        else:
-            parts += [(shard, start, min(start + BLOCK_BYTES, size)) for start in range(0, size, BLOCK_BYTES)]
-    return parts
-
-
-def read_part(part: tuple[Path, int, int | None], reading: dict) -> pd.DataFrame:
-    """One partition of the main table, read as dataset.py reads a whole file."""
-
-    path, start, end = part
-    if end is None:
-        return read_csv_file(path, reading)
-    if start == 0:  # the header's checks, once per file
-        check_header(path, reading["encoding"])
-    with open(path, "rb") as file:
-        header = file.readline()
-        first = max(start, len(header))
-        if first > len(header):  # the block starts after the line that the previous block finishes
-            file.seek(first - 1)
-            file.readline()
-        else:
-            file.seek(first)
-        text = file.read(max(end - file.tell(), 0))
-        if not text.endswith(b"\n"):
-            text += file.readline()
-    return parse_csv(io.BytesIO(header + text), path, reading)
 
 
 def clean_part(number: int, part, source: str, columns: list[str] | None, lookups: list, settings: dict):
@@ -118,21 +69,15 @@ def clean_part(number: int, part, source: str, columns: list[str] | None, lookup
         frame.attrs.update(source=source, non_finite=settings["reading"]["non_finite"])
         target, numeric, categorical = settings["target"], settings["numeric"], settings["categorical"]
         check_target_column(frame, target)  # its values are checked once gathered: core/target.check_task
-        keys = {key for _, key in lookups}
-        joined = with_categories(to_numeric(frame, numeric), categorical, keys)
-        matched = {}
-        for lookup, key in lookups:
-            joined, coverage = join_lookup(joined, lookup, key, source, allow_no_match=True)
-            matched[lookup.attrs["source"]] = coverage * len(joined)
-        check_columns_joined(joined, numeric + categorical, [source, *matched])
-        check_columns_joined(joined, settings["counted"], [source, *matched], "data.count_columns")
-        rows, added = with_added_features(joined.drop(columns=[target]), source)  # never the target
+        prepared = feature_rows(frame, lookups, numeric, categorical, settings["counted"], target, allow_no_match=True)
+        matched = {lookup_source: coverage * len(frame) for lookup_source, coverage in prepared.coverage.items()}
+        rows, added = prepared.rows, prepared.added
         cleaned = rows[numeric + [column for column, kind in added.items() if kind == "numeric"]].copy()
         for column in categorical + [column for column, kind in added.items() if kind == "categorical"]:
             cleaned[column] = to_category(rows[column]).astype("string[pyarrow]")
         for column in settings["counted"]:  # features.py: counted once the split is known
             cleaned[KEY_PREFIX + column] = as_keys(rows[column])
-        cleaned[target] = joined[target]  # as read: the task is decided on the whole column
+        cleaned[target] = prepared.target  # as read: the task is decided on the whole column
         return cleaned.reset_index(drop=True), matched, added
     except PartitionError:
         raise
@@ -164,9 +109,7 @@ def write_part(cleaned: tuple, is_test: np.ndarray, schema: dict, folder: str, n
     frame = cleaned[0]
     encoded = frame[[column for column in schema["numeric"] if column not in schema["counts"]]].copy()
     for column, categories in schema["categories"].items():
-        encoded[column] = pd.Categorical(
-            frame[column].to_numpy(dtype=object, na_value=None), categories=categories
-        ).codes.astype(np.int32)
+        encoded[column] = category_codes(frame[column], pd.CategoricalDtype(categories))
     target = schema["target"]
     if schema["task"] == "classification":
         labels = normalised_labels(frame[target]).to_numpy(dtype=object)
@@ -225,8 +168,8 @@ def build_dataset(
 ):
     """engine/local.build_dataset on the cluster: checks, joins, adds features, encodes and splits the
     main table partition by partition, writing train/test parquet folders into `folder`. Returns
-    (schema, profile). With compute.storage the workers read the main table's files, and write their
-    parts, there.
+    (schema, profile, raw_test_rows). With compute.storage the workers read the main table's files,
+    and write their parts, there.
     """
     numeric, categorical = feature_columns(data_params)
     counted = count_columns(data_params, numeric + categorical)
@@ -240,8 +183,7 @@ def build_dataset(
     if len(parts) > 1 and main_path.is_dir():
         first = parts[0][0]
         columns = (str(first), list(pd.read_csv(first, nrows=0, encoding=reading["encoding"]).columns))
-    keys = {key for _, key in lookups}
-    lookups = [(with_categories(to_numeric(lookup, numeric), categorical, keys), key) for lookup, key in lookups]
+    lookups = clean_lookups(lookups, numeric, categorical)
     # scatter() refuses an empty list: a main table without lookups (data.lookups: []) has none to send
     lookups_future = client.scatter(lookups, broadcast=True) if lookups else []
     cleaned = [
@@ -276,7 +218,7 @@ def build_dataset(
     }
     for source_name, share in coverage.items():
         if share == 0:
-            key = next(key for lookup, key in lookups if lookup.attrs["source"] == source_name)
+            key = next(lookup.key for lookup in lookups if lookup.source == source_name)
             raise PipelineError(
                 f"{source_name}: no value of key column {key!r} matches the main table {source}; "
                 "check that both files use the same ids"
@@ -300,7 +242,20 @@ def build_dataset(
         dask.compute(*[delayed(finish_part)(name, counts_future, schema, options) for name in names])
     storage.collect(output, folder)
     write_counts(counts, folder / COUNTS_FILE.name)
-    return schema, profile
+    raw_test_rows = first_test_rows(parts, is_test, starts, reading, target, split_params["raw_test_rows"])
+    return schema, profile, raw_test_rows
+
+
+def first_test_rows(parts: list, is_test: np.ndarray, starts: np.ndarray, reading: dict, target: str, wanted: int):
+    """The first `wanted` rows of the test split as read (without the target), as the local engine
+    keeps them: the partitions are read again here, in order, until there are enough (one, mostly)."""
+    found: list[pd.DataFrame] = []
+    for number, part in enumerate(parts):
+        if sum(len(rows) for rows in found) >= wanted:
+            break
+        frame = read_part(part, reading)
+        found.append(frame[is_test[starts[number] : starts[number + 1]]].drop(columns=[target]))
+    return pd.concat(found, ignore_index=True).head(wanted) if found else pd.DataFrame()
 
 
 def added_features(summaries: tuple) -> dict[str, str]:
