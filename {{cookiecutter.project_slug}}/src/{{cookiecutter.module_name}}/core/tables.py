@@ -18,13 +18,14 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 BOOLEAN_ADVICE = "; list a yes/no column under categorical_columns instead"
 
 
-def to_numeric(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+def to_numeric(table: pd.DataFrame, columns: list[str], allow_empty: bool = False) -> pd.DataFrame:
     """The table with its `columns` that it holds as float32.
 
     Checked on the whole table, before any join, so that every row counts: text that is not a
     number, a number float32 cannot hold, or a non-finite one (inf, NaN written out) is an
     error naming the file, the column and the row; data.non_finite: missing turns the last two
-    into missing values instead. A column without a single value is an error too.
+    into missing values instead. A column without a single value is an error too, unless
+    allow_empty (rows to score: one request's row may well lack a value).
     """
     converted = table.copy()
     converted.attrs = table.attrs
@@ -37,7 +38,7 @@ def to_numeric(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
             )
         values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
         present = table[column].notna().to_numpy()
-        if not present.any():
+        if not present.any() and not allow_empty:
             raise PipelineError(
                 f"{source}: column {column!r} has no values at all; fill it, or list it in drop_columns"
             )

@@ -61,17 +61,19 @@ def feature_rows(
     counted: list[str],
     target: str,
     allow_no_match: bool = False,
+    allow_empty: bool = False,
 ) -> FeatureRows:
     """The main table's rows (attrs["source"] names them in errors) with numbers as float32,
     categories cleaned, the lookups joined and your features added.
 
     numeric, categorical: the feature columns params.yaml lists (features.feature_columns); counted:
     data.count_columns. Every check names the file (or request), the column and the first bad row.
-    allow_no_match: a lookup may match none of these rows (one partition of a table, one request).
+    allow_no_match: a lookup may match none of these rows (one partition of a table, one request);
+    allow_empty: a numeric column may hold no value at all (new rows to score, not a table to learn from).
     """
     source = main.attrs["source"]
     keys = {lookup.key for lookup in lookups}
-    joined = with_categories(to_numeric(main, numeric), categorical, keys)
+    joined = with_categories(to_numeric(main, numeric, allow_empty), categorical, keys)
     coverage = {}
     for lookup in lookups:
         joined, coverage[lookup.source] = join_lookup(joined, lookup, source, allow_no_match)

@@ -19,12 +19,14 @@ from .rows import decoded_features, encoded_rows, feature_rows
 @dataclass(frozen=True)
 class Scored:
     """What scoring some rows gave: the model's output (class probabilities, a column per class,
-    or predicted values), the rows with their features (feature_rows: what monitoring summarises)
-    and the model's input in the splits' layout (encoded_rows)."""
+    or predicted values), the rows with their features (feature_rows: what monitoring summarises),
+    the model's input in the splits' layout (encoded_rows) and each lookup's share of rows whose key
+    it holds."""
 
     outputs: np.ndarray
     rows: pd.DataFrame
     encoded: pd.DataFrame
+    coverage: dict[str, float]
 
 
 class Scorer:
@@ -63,10 +65,11 @@ class Scorer:
             self.counted,
             self.target,
             allow_no_match=True,
+            allow_empty=True,
         )
         encoded = encoded_rows(prepared.rows, bundle.schema, bundle.counts, bundle.dtypes)
         outputs = predictions(bundle.model, decoded_features(encoded, bundle.schema, bundle.dtypes))
-        return Scored(outputs, prepared.rows, encoded)
+        return Scored(outputs, prepared.rows, encoded, prepared.coverage)
 
     def answer(self, outputs: np.ndarray) -> dict:
         """The outputs as an answer: predicted classes and each class's probability, or predicted values."""
