@@ -56,7 +56,7 @@ def serve(arguments: argparse.Namespace) -> None:
 
 
 def predict(arguments: argparse.Namespace) -> None:
-    from .batch import predict_file
+    from .batch import predict_file  # each command imports only what it runs (monitor: matplotlib)
 
     release = chosen(arguments)
     rows = predict_file(
@@ -69,13 +69,14 @@ def predict(arguments: argparse.Namespace) -> None:
 
 
 def smoke(arguments: argparse.Namespace) -> None:
-    from .smoke import smoke as check
+    from .smoke import smoke as check  # each command imports only what it runs
 
     release = chosen(arguments)
     print(f"smoke: {check(arguments.url, release, load_bundle(release.folder))}")
 
 
 def monitor(arguments: argparse.Namespace) -> None:
+    # each command imports only what it runs (monitor: matplotlib)
     from .monitor import monitor as measure
     from .monitor import outcome
 
