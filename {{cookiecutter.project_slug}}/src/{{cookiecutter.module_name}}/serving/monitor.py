@@ -130,8 +130,8 @@ def write_report(folder: Path, summary: dict) -> None:
 def plot(summary: dict, path: Path) -> None:
     import matplotlib  # heavy: only make monitor draws
 
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
+    matplotlib.use("Agg")  # no display: files only
+    from matplotlib import pyplot  # after use("Agg"), which must come first
 
     scores = {name: value for name, value in summary["feature_psi"].items() if value is not None}
     figure, axes = pyplot.subplots(figsize=(7, 0.35 * len(scores) + 1.5))
