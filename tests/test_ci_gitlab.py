@@ -145,7 +145,7 @@ def test_param_change_is_trained_reported_and_gated(published, tmp_path):
 
     # Then it passes, having retrained from the changed stage on (preprocessing came from the remote)
     assert pipeline.returncode == 0, pipeline.output
-    assert stages_run(pipeline.job_output("train")) == ["train", "evaluate", "sanity-check"]
+    assert stages_run(pipeline.job_output("train")) == ["train", "evaluate", "sanity-check", "bundle"]
     # and the report job posted, with GitLab's own uploads, a report holding both revisions'
     # metrics and params, the plots and the gate verdict
     [comment] = pipeline.comments()

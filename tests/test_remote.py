@@ -27,7 +27,7 @@ import yaml
 from conftest import bake, copy_project, dvc_config, run, stages_run
 from s3_server import CREDENTIALS, IAM_BUCKET, free_port
 
-STAGES = ["preprocess", "train", "evaluate", "sanity-check"]
+STAGES = ["preprocess", "train", "evaluate", "sanity-check", "bundle"]
 MODEL = Path("models/model.joblib")
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Owner", "GIT_AUTHOR_EMAIL": "owner@example.com",
