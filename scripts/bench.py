@@ -31,7 +31,8 @@ from pathlib import Path
 from measure import measure
 
 TEMPLATE = Path(__file__).resolve().parents[1]
-STAGES = {"preprocess": "preprocess", "train": "train", "evaluate": "evaluate", "sanity_check": "sanity-check"}
+STAGES = {"preprocess": "preprocess", "train": "train", "evaluate": "evaluate", "sanity_check": "sanity-check",
+          "bundle": "bundle"}
 PACKAGES = ["xgboost", "scikit-learn", "pandas", "numpy", "pyarrow", "dvc"]
 
 
@@ -151,6 +152,13 @@ def run_seed(project: Path, work: Path, env: dict) -> dict:
     return {**result, "roc_auc": scored["roc_auc"]}
 
 
+def run_serving(project: Path, work: Path, env: dict) -> dict:
+    out = work / "serving.json"
+    checked([str(project / ".venv/bin/python"), str(TEMPLATE / "scripts/bench_serving.py"), "--out", str(out)],
+            cwd=project, env={**env, "PYTHONPATH": str(TEMPLATE / "scripts")})
+    return json.loads(out.read_text())
+
+
 def table(results: dict) -> str:
     rows = [("step", "wall s", "CPU s", "peak MB", "ROC AUC")]
     for name, stage in results["stages"].items():
@@ -178,6 +186,14 @@ def table(results: dict) -> str:
             f"pipeline vs the tutorial's approach: {seed['wall_s'] / pipeline['wall_s']:.1f}x as fast, "
             f"{seed['peak_rss_mb'] / pipeline['peak_rss_mb']:.1f}x less peak memory, "
             f"ROC AUC {pipeline['roc_auc'] - seed['roc_auc']:+.4f}"
+        )
+    serving = results.get("serving")
+    if serving:
+        single, rate = serving["single_row_ms"], serving["rows_per_second_1000"]
+        lines.append(
+            f"serving, one uvicorn worker: single row p50 {single['served_p50']} ms, p99 {single['served_p99']} ms "
+            f"(in-process {single['in_process_p50']} / {single['in_process_p99']} ms); 1,000-row requests "
+            f"{rate['served']:,} rows/s, {rate['served_share']:.0%} of in-process scoring's {rate['in_process']:,}"
         )
     return "\n".join(lines)
 
@@ -220,6 +236,9 @@ def main() -> None:
         fail(f"the second dvc repro ran a stage, it should have run none:\n{output}")
     status_s, _ = timed([str(project / ".venv/bin/dvc"), "status"], project, env)
     results["noop"] = {"repro_s": repro_s, "status_s": status_s}
+
+    progress("serving: single-row latency and 1,000-row throughput, served and in-process (bench_serving.py)")
+    results["serving"] = run_serving(project, work, env)
 
     if arguments.seed_approach:
         progress("the tutorial's approach (pandas merges + RandomForest) on the same split")

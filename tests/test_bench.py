@@ -9,7 +9,7 @@ import json
 
 from conftest import TEMPLATE, copy_project, run
 
-STAGES = ["preprocess", "train", "evaluate", "sanity-check"]
+STAGES = ["preprocess", "train", "evaluate", "sanity-check", "bundle"]
 COST = {"wall_s", "cpu_s", "peak_rss_mb"}
 
 
@@ -21,7 +21,10 @@ def test_make_bench_measures_every_stage_and_the_tutorials_approach(ready_projec
                  cwd=TEMPLATE, env={"OMP_WAIT_POLICY": "passive"})
 
     results = json.loads((out / "results.json").read_text())
-    assert set(results) >= {"rows", "machine", "stages", "pipeline", "seed", "noop"}
+    assert set(results) >= {"rows", "machine", "stages", "pipeline", "seed", "noop", "serving"}
+    serving = results["serving"]
+    assert all(value > 0 for value in serving["single_row_ms"].values())
+    assert serving["rows_per_second_1000"]["served"] > 0 and serving["rows_per_second_1000"]["in_process"] > 0
     assert results["rows"] == 20000
     assert json.loads((project / "reports/data_profile.json").read_text())["rows"]["total"] == 20000
     assert set(results["machine"]) >= {"cpus", "memory_gb", "python", "packages"}
@@ -36,5 +39,5 @@ def test_make_bench_measures_every_stage_and_the_tutorials_approach(ready_projec
     # Every stage ran inside the measured dvc repro, so the whole costs at least its largest part.
     assert results["pipeline"]["wall_s"] >= max(stage["wall_s"] for stage in results["stages"].values())
     assert set(results["noop"]) == {"repro_s", "status_s"} and all(value > 0 for value in results["noop"].values())
-    for line in ("preprocess", "sanity-check", "tutorial's approach", "no-op dvc repro", "as fast"):
+    for line in ("preprocess", "sanity-check", "tutorial's approach", "no-op dvc repro", "as fast", "single row p50"):
         assert line in result.stdout

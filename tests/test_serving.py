@@ -130,6 +130,9 @@ def test_a_released_bundle_is_served_smoke_checked_and_rolled_back(released):
         assert "Traceback" not in wrong.stderr
     finally:
         server.stop()
+    # and prod can roll forward to v0.2.0 again: the newest assignment decides, as gto show says
+    forward = run(["make", "promote", "STAGE=prod", "VERSION=v0.2.0"], cwd=project, env=GIT_IDENTITY)
+    assert "model@v0.2.0 is now in stage prod (tag model#prod#3)" in forward.stdout
 
 
 def test_make_predict_scores_the_samples_raw_rows_to_a_file(released):

@@ -21,3 +21,15 @@ def model_artifact(path: Path = DVC_YAML) -> str:
             f"{path}: `artifacts:` declares {len(models)} artifacts of type model; a release needs exactly one"
         )
     return models[0]
+
+
+def version_in_stage(name: str, stage: str, repo: str = ".") -> str | None:
+    """The version of `name` in `stage`, as `gto show` reports it: the one whose assignment to the stage
+    is the latest; None if none is. (gto.api.find_versions_in_stage still answers the version that was
+    assigned first once a stage has been rolled back to an older version.)"""
+    from gto import api as gto  # heavy (pydantic, scmrepo): only releases and stage lookups need it
+
+    for version in gto.show(repo, name):
+        if any(entry["stage"] == stage and entry.get("is_active", True) for entry in version["stages"]):
+            return version["version"]
+    return None

@@ -28,7 +28,7 @@ from gto.exceptions import ArtifactNotFound, GTOException
 from ..core.errors import PipelineError, run
 from ..core.files import read_json
 from ..core.paths import DATA_PROFILE_FILE
-from ..core.registry import model_artifact
+from ..core.registry import model_artifact, version_in_stage
 from ..evaluation.verdict import LOWER_IS_BETTER, current_verdict
 
 BUMPS = ("major", "minor", "patch")
@@ -151,8 +151,7 @@ def promote(stage: str, version: str | None, push: bool) -> None:
         version = latest_version(name)
         if version is None:
             raise PipelineError(f"{name} has no version yet: make release registers one")
-    in_stage = gto.find_versions_in_stage(".", name, stage) or []  # the stage's active version (a list of one)
-    if version in [each.version for each in in_stage]:
+    if version_in_stage(name, stage) == version:
         print(f"promote: {name}@{version} is already in stage {stage}; nothing to do")
         return
     event = gto.assign(".", name, stage, version=version, message=f"{name}@{version} to {stage}")

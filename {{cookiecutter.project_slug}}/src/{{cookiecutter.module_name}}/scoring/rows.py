@@ -95,7 +95,14 @@ def category_codes(values: pd.Series, dtype: pd.CategoricalDtype) -> np.ndarray:
     """Each value's int32 code among the schema's categories: -1 for a missing value, and for a value
     the training data never held (a new category reaches the model as a missing one)."""
     column = values if isinstance(values.dtype, pd.CategoricalDtype) else to_category(values)
-    return column.cat.set_categories(dtype.categories).cat.codes.to_numpy(dtype=np.int32)
+    codes = column.cat.codes.to_numpy()
+    present = codes >= 0
+    # Only the categories the rows use are looked up: a lookup table's column keeps all of its own
+    # (thousands of artists), and one request uses a few.
+    used = np.flatnonzero(np.bincount(codes[present], minlength=len(column.cat.categories)))
+    recoded = np.full(len(column.cat.categories), -1, dtype=np.int32)
+    recoded[used] = dtype.categories.get_indexer(column.cat.categories[used])
+    return np.where(present, recoded[codes], -1).astype(np.int32)
 
 
 def encoded_rows(
@@ -114,13 +121,12 @@ def encoded_rows(
             raise PipelineError(
                 f"features.py: add_features() made {column!r} text for these rows; it was a number in training"
             )
-    encoded = pd.DataFrame({column: rows[column].to_numpy(dtype=np.float32) for column in numeric}, index=rows.index)
-    encoded.attrs = dict(rows.attrs)  # the source (and reading) of the rows, as the splits' files record it
-    for column, dtype in dtypes.items():
-        encoded[column] = category_codes(rows[column], dtype)
+    columns = {column: rows[column].to_numpy(dtype=np.float32) for column in numeric}
+    columns |= {column: category_codes(rows[column], dtype) for column, dtype in dtypes.items()}
     if counts is not None:
-        for name, column in schema["counts"].items():
-            encoded[name] = count_feature(rows[column], counts[column])
+        columns |= {name: count_feature(rows[column], counts[column]) for name, column in schema["counts"].items()}
+    encoded = pd.DataFrame(columns, index=rows.index)  # built at once: per-column inserts cost small requests most
+    encoded.attrs = dict(rows.attrs)  # the source (and reading) of the rows, as the splits' files record it
     return encoded
 
 
@@ -129,9 +135,14 @@ def with_categories_restored(
 ) -> pd.DataFrame:
     """A frame in the splits' layout with its categorical columns back from codes to categories."""
     dtypes = dtypes if dtypes is not None else category_dtypes(schema)
-    restored = frame.copy(deep=False)
-    for column, dtype in dtypes.items():
-        restored[column] = pd.Categorical.from_codes(frame[column].to_numpy(), dtype=dtype)
+    columns = {
+        column: pd.Categorical.from_codes(frame[column].to_numpy(), dtype=dtypes[column])
+        if column in dtypes
+        else frame[column]
+        for column in frame.columns
+    }
+    restored = pd.DataFrame(columns, index=frame.index)
+    restored.attrs = dict(frame.attrs)
     return restored
 
 

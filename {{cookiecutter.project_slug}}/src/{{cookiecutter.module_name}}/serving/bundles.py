@@ -15,7 +15,7 @@ from pathlib import Path
 from ..core.errors import PipelineError
 from ..core.files import atomic_path
 from ..core.paths import BUNDLE_DIR
-from ..core.registry import model_artifact
+from ..core.registry import model_artifact, version_in_stage
 from ..scoring.bundle import MANIFEST
 
 FETCHED_DIR = Path(".serving")
@@ -37,19 +37,6 @@ class Release:
 def git(*arguments: str) -> str | None:
     result = subprocess.run(["git", *arguments], capture_output=True, text=True, check=False)
     return result.stdout.strip() if result.returncode == 0 else None
-
-
-def version_in_stage(name: str, stage: str) -> str:
-    """The version GTO's tags put in `stage` (the latest assignment wins, as gto show says)."""
-    from gto import api as gto  # heavy (pydantic, scmrepo): only when a stage is asked for
-
-    found = gto.find_versions_in_stage(".", name, stage) or []
-    if not found:
-        raise PipelineError(
-            f"no version of {name} is in stage {stage!r}: make promote STAGE={stage} VERSION=v... assigns one "
-            "(.venv/bin/gto show lists the versions and stages)"
-        )
-    return found[0].version
 
 
 def fetch(name: str, version: str, folder: Path) -> None:
@@ -82,6 +69,11 @@ def resolve(version: str | None = None, stage: str | None = None) -> Release:
     name = model_artifact()
     if stage:
         version = version_in_stage(name, stage)
+        if version is None:
+            raise PipelineError(
+                f"no version of {name} is in stage {stage!r}: make promote STAGE={stage} VERSION=v... assigns one "
+                "(.venv/bin/gto show lists the versions and stages)"
+            )
     assert version is not None
     if git("rev-parse", "--verify", "--quiet", f"refs/tags/{name}@{version}") is None:
         raise PipelineError(f"{name}@{version} is not a version of this repository: .venv/bin/gto show lists them")
