@@ -154,7 +154,9 @@ def promote(stage: str, version: str | None, push: bool) -> None:
     if version_in_stage(name, stage) == version:
         print(f"promote: {name}@{version} is already in stage {stage}; nothing to do")
         return
-    event = gto.assign(".", name, stage, version=version, message=f"{name}@{version} to {stage}")
+    # force: GTO refuses a version that was in the stage before (a roll forward after a rollback);
+    # whether it is in the stage now was asked above, as gto show answers it.
+    event = gto.assign(".", name, stage, version=version, message=f"{name}@{version} to {stage}", force=True)
     print(f"promote: {name}@{version} is now in stage {stage} (tag {event.tag})")
     if push:
         git("push", "origin", f"refs/tags/{event.tag}")
