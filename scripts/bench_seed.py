@@ -43,7 +43,7 @@ def main() -> None:
     X = X.fillna(-1)
     y = df[data["target"]]
 
-    [project_split] = project_modules("split")
+    [project_split] = project_modules("core.split")
     is_test = project_split.holdout_mask(len(y), split["test_size"], split["seed"], y.to_numpy())
     X_train, X_test, y_train, y_test = X[~is_test], X[is_test], y[~is_test], y[is_test]
     model = RandomForestClassifier(n_estimators=100, max_depth=25, n_jobs=-1, random_state=split["seed"])

@@ -43,8 +43,8 @@ def timings(call, repeats: int) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--single", type=int, default=1000, help="single-row requests timed")
-    parser.add_argument("--batches", type=int, default=30, help="1,000-row requests timed")
+    parser.add_argument("--single", type=int, default=500, help="single-row requests timed")
+    parser.add_argument("--batches", type=int, default=20, help="1,000-row requests timed")
     arguments = parser.parse_args()
     bundle, score, dataset = project_modules("scoring.bundle", "scoring.score", "dataset")
     package = bundle.__name__.split(".")[0]

@@ -1,17 +1,18 @@
 """The serving image in CI: built and pushed for a release only, with least privilege.
 
 Fast, on every combination: GitHub's serving-image job runs only after the release job of a push to
-main, and only when that job registered a version; it alone has packages: write, and only its push
-step holds the token; GitLab's serving-image job builds with Buildah (no Docker daemon, no
+main, and builds only when the commit has a version (the tag the release job pushed, fetched by its
+checkout); it alone has packages: write, and only its push step holds the token; GitLab's serving-image job builds with Buildah (no Docker daemon, no
 privileged service) from the bundle and version the release job hands on. The schema, actionlint
 and zizmor checks of the files as a whole are test_ci_github.py's and test_ci_gitlab.py's.
 
-Slow, for real as far as it goes here: a reproduced push to main run by gitlab-ci-local and by act
-(the release job registers a version, then serving-image builds and pushes through the docker and
+Slow, for real as far as it goes here: a reproduced push to main run by gitlab-ci-local, and one of a
+released commit run by act (serving-image builds and pushes through the docker and
 buildah stand-ins of tests/tools/image_builder, which record what they were given).
 """
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from conftest import bake, combinations
 from test_ci_github import push_event, run_act
 from test_ci_gitlab import main_push_pipeline
 from tools.act import WORKFLOW, load_workflow
-from tools.ci_project import edit, published_project
+from tools.ci_project import GIT_IDENTITY, edit, published_project
 
 GITHUB = [param for param in combinations() if param.values[0]["ci_provider"] in ("both", "github")]
 GITLAB = [param for param in combinations() if param.values[0]["ci_provider"] in ("both", "gitlab")]
@@ -33,11 +34,12 @@ def test_github_builds_the_image_after_a_release_only_with_packages_write_there_
     job = workflow["jobs"]["serving-image"]
     assert job["needs"] == "release"
     assert "github.event_name == 'push' && github.ref == 'refs/heads/main'" in job["if"]
-    assert "needs.release.outputs.version != ''" in job["if"]
     assert job["permissions"] == {"contents": "read", "packages": "write"}
     assert [name for name, other in workflow["jobs"].items() if "packages" in (other.get("permissions") or {})] == [
         "serving-image"]
-    assert workflow["jobs"]["release"]["outputs"] == {"version": "${{ steps.released.outputs.version }}"}
+    version = next(step for step in job["steps"] if step.get("name") == "Find this commit's version")
+    assert "make --silent released" in version["run"]  # the tag the release job pushed, fetched by checkout
+    assert all(step.get("if") == "env.VERSION != ''" for step in job["steps"][job["steps"].index(version) + 1:])
     steps = job["steps"]
     with_token = [step["name"] for step in steps if "github.token" in json.dumps(step.get("env", {}))]
     assert with_token == ["Push the image"] and steps[-1]["name"] == "Push the image"
@@ -96,15 +98,27 @@ def test_gitlab_push_to_main_releases_then_builds_and_pushes_the_version_image(p
     assert push["argv"][-1].endswith(f":{version}")
 
 
-def test_github_push_to_main_releases_then_builds_and_pushes_the_version_image(published, tmp_path):
+def test_github_push_to_main_of_a_released_commit_builds_and_pushes_its_image(published, tmp_path):
+    # Given a reproduced commit that its author released (the tag pushed): act's checkout stand-in
+    # copies a clone made before the run, so the tag of a release made during the run is not in it
     reproduced_branch(published, "gh-image", 130)
+    work = published.work
+    run_command = lambda *args: subprocess.run(args, cwd=work, check=True, capture_output=True, text=True,  # noqa: E731
+                                               env={**os.environ, **GIT_IDENTITY})
+    run_command("git", "checkout", "--quiet", "gh-image")
+    released = run_command("make", "release").stdout
+    version = released.split("registered model@")[1].split()[0]
+    run_command("git", "push", "--quiet", "origin", f"refs/tags/model@{version}")
+    run_command("git", "checkout", "--quiet", "main")
+    # When the workflow runs for its push to main
     run = run_act(published, "gh-image", "push", push_event(published, "gh-image"), tmp_path / "run")
+    # Then the release job finds it released, and serving-image builds the version's image and pushes it
     image = run.job("serving-image")
     assert run.returncode == 0 and image.result == "success", image.log() + run.stderr
+    assert f"already model@{version}" in run.job("release").output("Register the version and push its tag")
     calls = builds(tmp_path / "run" / "image-builder.jsonl")
     assert [(call["tool"], call["argv"][0]) for call in calls] == [("docker", "build"), ("docker", "login"),
                                                                    ("docker", "push"), ("docker", "logout")]
     build, login, push = calls[:3]
-    version = run.job("release").output("Register the version and push its tag").split("registered model@")[1].split()[0]
     assert f"MODEL_VERSION={version}" in build["argv"] and "bundle.json" in build["bundle"]
     assert login["password_given"] and push["argv"][-1] == f"ghcr.io/acme/music-recommendation:{version}"
