@@ -195,6 +195,19 @@ def test_any_body_gets_an_answer_or_a_4xx_naming_the_problem_and_the_server_stay
     assert client.get("/health").status_code == 200
 
 
+# Rows with every column and a value each column takes: text, a whole number or null (missing)
+GOOD_VALUES = st.none() | st.integers(-(2**40), 2**40) | st.text(max_size=8) | st.sampled_from(["u1", "s3", "radio"])
+GOOD_ROWS = st.fixed_dictionaries({column: GOOD_VALUES for column in ("user", "song", "source_type")})
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(GOOD_ROWS, min_size=1, max_size=4))
+def test_rows_of_good_values_are_always_answered_even_all_missing_or_unseen(client, rows):
+    response = client.post("/predict", json=rows)
+    assert response.status_code == 200, (rows, response.text)
+    assert len(response.json()["predictions"]) == len(rows)
+
+
 def test_answered_requests_are_logged_with_the_version(built, client):
     folder, _ = built
     client.post("/predict", json=[{"user": "u1", "song": "s1", "source_type": "radio", "target": 1}])

@@ -102,7 +102,9 @@ def category_codes(values: pd.Series, dtype: pd.CategoricalDtype) -> np.ndarray:
     used = np.flatnonzero(np.bincount(codes[present], minlength=len(column.cat.categories)))
     recoded = np.full(len(column.cat.categories), -1, dtype=np.int32)
     recoded[used] = dtype.categories.get_indexer(column.cat.categories[used])
-    return np.where(present, recoded[codes], -1).astype(np.int32)
+    result = np.full(len(codes), -1, dtype=np.int32)
+    result[present] = recoded[codes[present]]
+    return result
 
 
 def encoded_rows(
