@@ -203,7 +203,7 @@ def test_param_change_is_trained_reported_and_gated(merge_request_11, forge):
 
     # Then it passes, having retrained from the changed stage on (preprocessing came from the remote)
     assert pipeline.returncode == 0, pipeline.output
-    assert stages_run(pipeline.job_output("train")) == ["train", "evaluate", "sanity-check"]
+    assert stages_run(pipeline.job_output("train")) == ["train", "evaluate", "sanity-check", "bundle"]
     # and CML (0.20.6, on Node 24) uploaded the report's images to the project (--native), read the
     # merge request's notes, found no report of its own among them and created one
     uploads = [request for request in pipeline.forge_requests if request.route.endswith("/uploads")]
