@@ -24,6 +24,11 @@ pytest_plugins = ["s3_server", "tools.forge", "tools.real_cml"]  # the last two:
 TEMPLATE = Path(__file__).resolve().parents[1]
 DEFAULTS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
 
+# The suite runs under `make test`, whose variables would reach every make that a test runs (make[1]:
+# in its messages, the outer jobserver): each test's make is a user's, at a shell.
+for _name in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS"):
+    os.environ.pop(_name, None)
+
 
 def bake(output_dir: Path, **answers: str) -> Path:
     """Bake the template with `answers` (others default) into output_dir; return the project."""

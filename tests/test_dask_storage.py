@@ -82,20 +82,23 @@ def test_workers_read_their_data_from_s3(cluster, s3_server, s3_bucket, ready_pr
     # when evaluate runs again with the same model and data, its workers reading the workspace paths
     metrics = json.loads((project / "metrics.json").read_text())
     set_params(project, storage='""')
-    run([str(project / ".venv/bin/python"), "-m", f"{MODULE}.evaluate"], cwd=project, env=env)
+    run([str(project / ".venv/bin/python"), "-m", f"{MODULE}.stages.evaluate"], cwd=project, env=env)
     # then the metrics are the same: the staged copies are the splits, byte for byte
     assert json.loads((project / "metrics.json").read_text()) == metrics
 
 
 def test_bad_data_read_from_s3_is_named_as_in_the_workspace(cluster, s3_server, s3_bucket, ready_project, tmp_path):
-    # given a project on the dask engine with compute.storage on S3, whose main table's header names
-    # a column twice (a check of raw_data.py that runs where the file is read: on a worker)
+    # given a project on the dask engine with compute.storage on S3, whose main table's last row holds
+    # a byte that is not UTF-8: past the first MB that the stage reads itself to type the columns, so
+    # the check that finds it runs where the rest of the file is read: on a worker
     project = copy_project(ready_project, tmp_path)
     path = project / "data/raw/interactions.csv"
-    header, rows = path.read_text().split("\n", 1)
-    names = header.split(",")
+    lines = path.read_bytes().rstrip(b"\n").split(b"\n")
+    assert len(b"\n".join(lines[:-1])) > 1 << 20, "the sample's main table no longer reaches past its head"
+    lines[-1] = lines[-1].replace(b",", b"\xe9,", 1)
     path.chmod(0o644)
-    path.write_text(",".join([names[0], names[0], *names[2:]]) + "\n" + rows)
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    column = lines[0].split(b",")[0].decode().strip('"')
     s3_remote(project, s3_bucket, s3_server.endpoint)
     set_params(project, engine="dask", storage=f'"s3://{s3_bucket}/dask-data"')
     # when preprocess runs on the cluster, its workers reading the table's copy from S3
@@ -103,11 +106,11 @@ def test_bad_data_read_from_s3_is_named_as_in_the_workspace(cluster, s3_server, 
                             capture_output=True, text=True, env=environment(project, cluster.address) | s3_server.env(),
                             timeout=300)
     # then the error is the local engine's, naming the file as in the workspace (not the worker's
-    # copy that it was read from), in one line, and nothing is written
+    # copy that it was read from) and the row counted from the table's start, in one line, and
+    # nothing is written
     assert result.returncode == 1
-    column = names[0].strip('"')
-    assert result.stderr.startswith(f"error: data/raw/interactions.csv: the header names column {column!r} twice"), \
-        result.stderr
+    assert result.stderr.startswith(f"error: data/raw/interactions.csv: column {column!r} holds text that is not "
+                                    f"valid utf-8 at data row {len(lines) - 1}"), result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert f"dask-data/{sha256(path)}/{path.name}" in read_back(s3_server.log, s3_bucket)
     assert not (project / "data/processed").exists()

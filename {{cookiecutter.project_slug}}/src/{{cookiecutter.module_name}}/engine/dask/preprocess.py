@@ -99,8 +99,13 @@ def clean_part(number: int, part, source: str, columns: list[str] | None, lookup
     except PartitionError:
         raise
     except PipelineError as error:  # named as the stage names files: relative to the project, if inside
-        message = str(error).replace(str(readable[0]), str(part[0])).replace(f"{settings['project']}/", "")
+        message = in_workspace(str(error).replace(str(readable[0]), str(part[0])), settings["project"])
         raise PartitionError(number, message) from None
+
+
+def in_workspace(message: str, project: str) -> str:
+    """`message` with the files in the project named relative to it, as the stages name them."""
+    return message.replace(f"{project}/", "")
 
 
 def part_summary(cleaned: tuple, settings: dict) -> dict:
@@ -196,13 +201,17 @@ def build_dataset(
     keys = {key for _, key in lookups}
     # The first partition's columns and types stand for the table's: auto types and dates (core/columns.py)
     auto = AUTO in (data_params.get("numeric_columns"), data_params.get("categorical_columns"))
-    first_part = read_part(parts[0] if auto else head_of(parts[0]), reading)
+    project = str(Path.cwd().resolve())
+    try:
+        first_part = read_part(parts[0] if auto else head_of(parts[0]), reading)
+    except PipelineError as error:  # parts are absolute paths (for the workers): named as the stage names them
+        raise PipelineError(in_workspace(str(error), project)) from None
     first_part.attrs["source"] = source
     chosen = chosen_columns(data_params, [first_part, *(lookup for lookup, _ in lookups)], keys, split)
     numeric, categorical, counted, dates = chosen.numeric, chosen.categorical, chosen.counted, chosen.dates
     settings = {"reading": reading, "target": data_params["target"], "numeric": numeric, "categorical": categorical}
     settings |= {"counted": counted, "dates": dates, "split": split, "rows": row_settings(data_params)}
-    settings["project"] = str(Path.cwd().resolve())
+    settings["project"] = project
     settings["staged"] = storage.staged_files(sorted({part[0] for part in parts}))
     columns = None
     if len(parts) > 1 and main_path.is_dir():
