@@ -27,6 +27,7 @@ import pytest
 import yaml
 from conftest import TEMPLATE, bake, combinations, stages_run
 from tools import ci_checks
+from tools.act import CONTAINER_TOOLS
 from tools.ci_project import SECRETS, PublishedProject, edit, published_project, uv_cache_dir
 from tools.forge import Forge, Recorded, write_log
 
@@ -149,11 +150,13 @@ class Runner:
                    "--no-artifacts-to-source", "--ignore-predefined-vars", ",".join(overridden)]
         for name, value in variables.items():
             command += ["--variable", f"{name}={value}"]
-        # The runner's machine: CML and Node 24 first on PATH (the report job's image is node:24), the
-        # test Python's tools (uv), trust in the forge's certificate; no telemetry from the tests' CML.
+        # The runner's machine: CML and Node 24 first on PATH (the report job's image is node:24),
+        # buildah (a stand-in that records its calls in image-builder.jsonl), the test Python's tools
+        # (uv), trust in the forge's certificate; no telemetry from the tests' CML.
         environment = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "GITHUB_"))}
         environment |= self.forge.environment() | {
-            "PATH": f"{self.cml_bin}:{Path(sys.executable).parent}:{os.environ['PATH']}", "ITERATIVE_DO_NOT_TRACK": "1"}
+            "PATH": f"{self.cml_bin}:{CONTAINER_TOOLS}:{Path(sys.executable).parent}:{os.environ['PATH']}",
+            "ITERATIVE_DO_NOT_TRACK": "1", "IMAGE_STUB_LOG": str(tmp_path / "image-builder.jsonl")}
         already = len(self.forge.requests)
         started = time.monotonic()
         result = subprocess.run(command, cwd=checkout, env=environment, capture_output=True, text=True, timeout=900)

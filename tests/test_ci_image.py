@@ -8,7 +8,7 @@ and zizmor checks of the files as a whole are test_ci_github.py's and test_ci_gi
 
 Slow, for real as far as it goes here: a reproduced push to main run by gitlab-ci-local, and one of a
 released commit run by act (serving-image builds and pushes through the docker and
-buildah stand-ins of tests/tools/image_builder, which record what they were given).
+buildah stand-ins of tests/tools/container, which record what they were given).
 """
 
 import json
@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import bake, combinations
-from test_ci_github import push_event, run_act
-from test_ci_gitlab import main_push_pipeline
+from test_ci_github import REPOSITORY, push_event, run_act  # noqa: F401 (run_act: a fixture the tests use)
+from test_ci_gitlab import PROJECT, Runner
 from tools.act import WORKFLOW, load_workflow
 from tools.ci_project import GIT_IDENTITY, edit, published_project
 
@@ -67,8 +67,18 @@ def test_gitlab_builds_the_image_with_buildah_after_a_release_without_a_privileg
 
 # --- For real, as far as it goes here ----------------------------------------------------------
 @pytest.fixture(scope="module")
-def published(tmp_path_factory, s3_server):
-    return published_project(tmp_path_factory, s3_server)
+def published(tmp_path_factory, s3_server, forge):
+    """The CI tests' trained project, hosted by the forge stand-in under both forges' names."""
+    project = published_project(tmp_path_factory, s3_server)
+    for path in (REPOSITORY, PROJECT):
+        if path not in forge.projects:
+            forge.add_project(path, project.origin)
+    return project
+
+
+@pytest.fixture(scope="module")
+def gitlab_runner(published, forge, real_cml) -> Runner:
+    return Runner(published, forge, real_cml)
 
 
 def reproduced_branch(published, name: str, points: int) -> None:
@@ -84,11 +94,11 @@ def builds(log: Path) -> list[dict]:
     return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
 
 
-def test_gitlab_push_to_main_releases_then_builds_and_pushes_the_version_image(published, tmp_path):
+def test_gitlab_push_to_main_releases_then_builds_and_pushes_the_version_image(published, gitlab_runner, tmp_path):
     reproduced_branch(published, "gl-image", 110)
-    pipeline = main_push_pipeline(published, "gl-image", tmp_path)
+    pipeline = gitlab_runner.main_push_pipeline("gl-image", tmp_path)
     assert pipeline.returncode == 0, pipeline.output
-    calls = builds(pipeline.record / "image-builder.jsonl")
+    calls = builds(tmp_path / "image-builder.jsonl")
     version = pipeline.job_output("release").split("registered model@")[1].split(" ")[0]
     assert [call["argv"][0] for call in calls] == ["login", "build", "push"], pipeline.job_output("serving-image")
     login, build, push = calls
@@ -98,7 +108,7 @@ def test_gitlab_push_to_main_releases_then_builds_and_pushes_the_version_image(p
     assert push["argv"][-1].endswith(f":{version}")
 
 
-def test_github_push_to_main_of_a_released_commit_builds_and_pushes_its_image(published, tmp_path):
+def test_github_push_to_main_of_a_released_commit_builds_and_pushes_its_image(published, run_act, tmp_path):
     # Given a reproduced commit that its author released (the tag pushed): act's checkout stand-in
     # copies a clone made before the run, so the tag of a release made during the run is not in it
     reproduced_branch(published, "gh-image", 130)
@@ -110,7 +120,7 @@ def test_github_push_to_main_of_a_released_commit_builds_and_pushes_its_image(pu
     version = released.split("registered model@")[1].split()[0]
     run_command("git", "checkout", "--quiet", "main")
     # When the workflow runs for its push to main
-    run = run_act(published, "gh-image", "push", push_event(published, "gh-image"), tmp_path / "run")
+    run = run_act("gh-image", "push", push_event(published, "gh-image"), tmp_path / "run")
     # Then the release job finds it released, and serving-image builds the version's image and pushes it
     image = run.job("serving-image")
     assert run.returncode == 0 and image.result == "success", image.log() + run.stderr
