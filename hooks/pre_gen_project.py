@@ -49,7 +49,7 @@ TAKEN_MODULE_NAMES = frozenset("""
     mypy_extensions mypyc nodeenv pre_commit_hooks python_discovery shellingham slugify text_unidecode typer
     tzdata virtualenv
     importlib_metadata lazy_importer locket msgpack partd sortedcontainers tblib tlz toolz tornado zict zipp
-    grimp importlinter
+    anyio fastapi h11 httpcore2 httpx2 opentelemetry starlette truststore uvicorn grimp importlinter
     tests src sitecustomize usercustomize test
 """.split())
 MAX_LENGTH = {"project_name": 100, "description": 300, "author_name": 100, "project_slug": 64, "module_name": 64,

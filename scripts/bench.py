@@ -32,7 +32,8 @@ from pathlib import Path
 from measure import measure
 
 TEMPLATE = Path(__file__).resolve().parents[1]
-STAGES = {"preprocess": "preprocess", "train": "train", "evaluate": "evaluate", "sanity_check": "sanity-check"}
+STAGES = {"preprocess": "preprocess", "train": "train", "evaluate": "evaluate", "sanity_check": "sanity-check",
+          "bundle": "bundle"}
 PACKAGES = ["xgboost", "scikit-learn", "pandas", "numpy", "pyarrow", "dvc"]
 
 
@@ -149,6 +150,13 @@ def run_peer(script: str, name: str, project: Path, work: Path, env: dict) -> di
     return {**result, **{key: value for key, value in scored.items() if key != "same_split"}}
 
 
+def run_serving(project: Path, work: Path, env: dict) -> dict:
+    out = work / "serving.json"
+    checked([str(project / ".venv/bin/python"), str(TEMPLATE / "scripts/bench_serving.py"), "--out", str(out)],
+            cwd=project, env={**env, "PYTHONPATH": str(TEMPLATE / "scripts")})
+    return json.loads(out.read_text())
+
+
 def table(results: dict) -> str:
     rows = [("step", "wall s", "CPU s", "peak MB", "ROC AUC")]
     for name, stage in results["stages"].items():
@@ -193,6 +201,14 @@ def table(results: dict) -> str:
             f"pipeline vs the tutorial's approach: {seed['wall_s'] / pipeline['wall_s']:.1f}x as fast, "
             f"{seed['peak_rss_mb'] / pipeline['peak_rss_mb']:.1f}x less peak memory, "
             f"ROC AUC {pipeline['roc_auc'] - seed['roc_auc']:+.4f}"
+        )
+    serving = results.get("serving")
+    if serving:
+        single, rate = serving["single_row_ms"], serving["rows_per_second_1000"]
+        lines.append(
+            f"serving, one uvicorn worker: single row p50 {single['served_p50']} ms, p99 {single['served_p99']} ms "
+            f"(in-process {single['in_process_p50']} / {single['in_process_p99']} ms); 1,000-row requests "
+            f"{rate['served']:,} rows/s, {rate['served_share']:.0%} of in-process scoring's {rate['in_process']:,}"
         )
     return "\n".join(lines)
 
@@ -246,6 +262,10 @@ def main() -> None:
         progress("the plain Dask user's script (read_csv, merge, xgboost.dask) on the same split")
         results["dask_user"] = run_peer("bench_dask_user.py", "the plain Dask user's script", project, work, env)
         progress(f"plain Dask user's script: {results['dask_user']['wall_s']} s, ROC AUC {results['dask_user']['roc_auc']}")
+
+    progress("serving: single-row latency and 1,000-row throughput, served and in-process (bench_serving.py)")
+    results["serving"] = run_serving(project, work, env)
+
     if arguments.seed_approach:
         progress("the tutorial's approach (pandas merges + RandomForest) on the same split")
         results["seed"] = run_peer("bench_seed.py", "the tutorial's approach", project, work, env)

@@ -19,16 +19,19 @@ from conftest import bake, combinations, dvc_config
 # The package's rooms (the generated README's map): the user's files in front, then each room.
 MODULE_FILES = [
     "__init__.py", "dataset.py", "features.py", "models.py", "sample_data.py",
-    *(f"stages/{name}.py" for name in ("__init__", "preprocess", "train", "evaluate", "sanity_check")),
+    *(f"stages/{name}.py" for name in ("__init__", "preprocess", "train", "evaluate", "sanity_check", "bundle")),
     *(f"engine/{name}.py" for name in ("__init__", "base", "local")),
     *(f"engine/dask/{name}.py" for name in ("__init__", "cluster", "preprocess", "splits", "storage", "training")),
     *(f"evaluation/{name}.py" for name in ("__init__", "checks", "figures", "metrics", "training_curves", "verdict")),
     *(f"report/{name}.py" for name in ("__init__", "__main__", "build", "curves", "data", "drift", "environment",
                                         "markdown", "plots", "regression", "results", "revisions")),
     *(f"ops/{name}.py" for name in ("__init__", "gate", "release", "remote", "experiments", "own_data")),
+    *(f"scoring/{name}.py" for name in ("__init__", "rows", "bundle", "score")),
+    *(f"serving/{name}.py" for name in ("__init__", "__main__", "settings", "bundles", "requests", "app", "log", "batch",
+                                         "smoke", "monitor")),
     *(f"core/{name}.py" for name in ("__init__", "columns", "drift", "dvc_remote", "errors", "files", "hardware",
-                                      "modeling", "params", "params_schema", "paths", "provenance", "rows", "split",
-                                      "tables", "target")),
+                                      "modeling", "params", "params_schema", "paths", "provenance", "registry", "rows",
+                                      "split", "tables", "target")),
 ]
 # The generated tests mirror the rooms.
 PROJECT_TESTS = [
@@ -39,6 +42,7 @@ PROJECT_TESTS = [
     "evaluation/test_checks.py", "evaluation/test_metrics.py", "evaluation/test_regression.py",
     "evaluation/test_training_curves.py",
     "report/test_report_sections.py",
+    "serving/test_serving.py",
     "ops/test_gate.py", "ops/test_experiments.py", "ops/test_own_data.py",
     "core/test_columns.py", "core/test_drift.py", "core/test_hardware.py", "core/test_params.py", "core/test_rows.py",
     "core/test_split.py", "core/test_target.py",
@@ -50,7 +54,7 @@ def expected_files(answers: dict, module: str) -> set[str]:
     """The exact file list a project baked with `answers` must have (outside .git)."""
     files = {
         ".dvc/.gitignore", ".dvc/config", ".dvcignore", ".gitignore", ".pre-commit-config.yaml", "Makefile", "README.md", "baseline.txt",
-        "dvc.yaml", "params.yaml", "pyproject.toml", "requirements.lock",
+        "dvc.yaml", "params.yaml", "pyproject.toml", "requirements.lock", "Dockerfile", ".dockerignore",
         *(f"src/{module}/{name}" for name in MODULE_FILES),
         *(f"tests/{name}" for name in PROJECT_TESTS),
     }

@@ -9,7 +9,7 @@ import json
 
 from conftest import TEMPLATE, copy_project, run
 
-STAGES = ["preprocess", "train", "evaluate", "sanity-check"]
+STAGES = ["preprocess", "train", "evaluate", "sanity-check", "bundle"]
 COST = {"wall_s", "cpu_s", "peak_rss_mb"}
 
 
@@ -21,7 +21,10 @@ def test_make_bench_measures_every_stage_and_its_peers(ready_project, tmp_path):
                  cwd=TEMPLATE, env={"OMP_WAIT_POLICY": "passive"})
 
     results = json.loads((out / "results.json").read_text())
-    assert set(results) >= {"rows", "machine", "stages", "pipeline", "expert", "seed", "noop"}
+    assert set(results) >= {"rows", "machine", "stages", "pipeline", "expert", "seed", "noop", "serving"}
+    serving = results["serving"]
+    assert all(value > 0 for value in serving["single_row_ms"].values())
+    assert serving["rows_per_second_1000"]["served"] > 0 and serving["rows_per_second_1000"]["in_process"] > 0
     assert results["rows"] == 20000
     assert json.loads((project / "reports/data_profile.json").read_text())["rows"]["total"] == 20000
     assert set(results["machine"]) >= {"cpus", "memory_gb", "python", "packages"}
@@ -38,5 +41,7 @@ def test_make_bench_measures_every_stage_and_its_peers(ready_project, tmp_path):
     assert results["pipeline"]["wall_s"] >= max(stage["wall_s"] for stage in results["stages"].values())
     assert set(results["noop"]) == {"repro_s", "status_s"} and all(value > 0 for value in results["noop"].values())
     assert results["expert"]["trees_used"] >= 1  # early stopping, as the pipeline's train
-    for line in ("preprocess", "sanity-check", "expert's script", "tutorial's approach", "no-op dvc repro", "as fast"):
+    lines = ("preprocess", "sanity-check", "expert's script", "tutorial's approach", "no-op dvc repro", "as fast",
+             "single row p50")
+    for line in lines:
         assert line in result.stdout

@@ -27,6 +27,7 @@ import pytest
 import yaml
 from conftest import TEMPLATE, bake, combinations, stages_run
 from tools import ci_checks
+from tools.act import CONTAINER_TOOLS
 from tools.ci_project import SECRETS, PublishedProject, edit, published_project, uv_cache_dir
 from tools.forge import Forge, Recorded, write_log
 
@@ -149,11 +150,13 @@ class Runner:
                    "--no-artifacts-to-source", "--ignore-predefined-vars", ",".join(overridden)]
         for name, value in variables.items():
             command += ["--variable", f"{name}={value}"]
-        # The runner's machine: CML and Node 24 first on PATH (the report job's image is node:24), the
-        # test Python's tools (uv), trust in the forge's certificate; no telemetry from the tests' CML.
+        # The runner's machine: CML and Node 24 first on PATH (the report job's image is node:24),
+        # buildah (a stand-in that records its calls in image-builder.jsonl), the test Python's tools
+        # (uv), trust in the forge's certificate; no telemetry from the tests' CML.
         environment = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "GITHUB_"))}
         environment |= self.forge.environment() | {
-            "PATH": f"{self.cml_bin}:{Path(sys.executable).parent}:{os.environ['PATH']}", "ITERATIVE_DO_NOT_TRACK": "1"}
+            "PATH": f"{self.cml_bin}:{CONTAINER_TOOLS}:{Path(sys.executable).parent}:{os.environ['PATH']}",
+            "ITERATIVE_DO_NOT_TRACK": "1", "IMAGE_STUB_LOG": str(tmp_path / "image-builder.jsonl")}
         already = len(self.forge.requests)
         started = time.monotonic()
         result = subprocess.run(command, cwd=checkout, env=environment, capture_output=True, text=True, timeout=900)
@@ -203,7 +206,7 @@ def test_param_change_is_trained_reported_and_gated(merge_request_11, forge):
 
     # Then it passes, having retrained from the changed stage on (preprocessing came from the remote)
     assert pipeline.returncode == 0, pipeline.output
-    assert stages_run(pipeline.job_output("train")) == ["train", "evaluate", "sanity-check"]
+    assert stages_run(pipeline.job_output("train")) == ["train", "evaluate", "sanity-check", "bundle"]
     # and CML (0.20.6, on Node 24) uploaded the report's images to the project (--native), read the
     # merge request's notes, found no report of its own among them and created one
     uploads = [request for request in pipeline.forge_requests if request.route.endswith("/uploads")]

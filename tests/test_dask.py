@@ -22,7 +22,7 @@ from test_bad_data import CASES, edit_csv
 from tools.public_tables import males
 from tools.regression_data import use_in
 
-STAGES = ["preprocess", "train", "evaluate", "sanity-check"]
+STAGES = ["preprocess", "train", "evaluate", "sanity-check", "bundle"]
 MODULE = "music_recommendation"  # the default bake's package
 # Task names that only the dask engine's code puts on a scheduler: preprocess (clean_part,
 # write_part), the workers' xgboost training (dask_training.py), evaluate/sanity-check predictions, cross-validation.

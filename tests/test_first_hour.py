@@ -99,7 +99,7 @@ def test_an_experiment_runs_right_after_setup_with_the_models_metrics_first(proj
     # when an experiment swaps the model and its seed; the python first on PATH is not .venv's
     result = run(["make", "exp", "SET=train.model=random_forest train.seed=7", "NAME=forest"], cwd=project)
     # then it trains, evaluates and checks with them (preprocess may come from the failed run's cache)
-    assert stages_run(result.stdout)[-3:] == ["train", "evaluate", "sanity-check"]
+    assert stages_run(result.stdout)[-4:] == ["train", "evaluate", "sanity-check", "bundle"]
     assert json.loads((project / "reports/train_info.json").read_text())["model"] == "random_forest"
 
     # and exp-show lists it, the model's metrics as the first columns, the data profile left out

@@ -42,7 +42,7 @@ def test_a_feature_added_in_features_py_alone_is_trained_and_scored(project):
     # when the pipeline runs
     result = run(["make", "repro"], cwd=project, env=own_src(project))
     # then preprocess and everything after it ran, and the model learnt from the feature
-    assert stages_run(result.stdout) == ["preprocess", "train", "evaluate", "sanity-check"]
+    assert stages_run(result.stdout) == ["preprocess", "train", "evaluate", "sanity-check", "bundle"]
     schema = json.loads((project / "data/processed/schema.json").read_text())
     assert "song_minutes" in schema["numeric"]
     assert "song_minutes" in (project / "reports/plots/feature_importance.csv").read_text()
@@ -64,7 +64,7 @@ MODELS = {
     result = run(["make", "exp", "SET=train.model=decision_tree +train.decision_tree.max_depth=6"], cwd=project,
                  env=own_src(project))
     # then train, evaluate and sanity-check ran with it
-    assert stages_run(result.stdout) == ["train", "evaluate", "sanity-check"]
+    assert stages_run(result.stdout) == ["train", "evaluate", "sanity-check", "bundle"]
     assert json.loads((project / "reports/train_info.json").read_text())["model"] == "decision_tree"
     assert json.loads((project / "metrics.json").read_text())["roc_auc"] > 0.6
 

@@ -115,7 +115,7 @@ def test_cruft_update_brings_template_changes_and_keeps_the_users_edits(stack_ve
     # and the updated project still sets up, runs its whole pipeline and passes the gate
     run(["make", "setup"], cwd=project)
     repro = run(["make", "repro"], cwd=project)
-    assert stages_run(repro.stdout) == ["preprocess", "train", "evaluate", "sanity-check"]
+    assert stages_run(repro.stdout) == ["preprocess", "train", "evaluate", "sanity-check", "bundle"]
     assert "gate passed" in repro.stdout
 
 

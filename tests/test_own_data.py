@@ -14,7 +14,7 @@ from conftest import copy_project, run, stages_run
 from test_dask import set_params
 from tools.public_tables import diamonds, digits, males, schools
 
-STAGES = ["preprocess", "train", "evaluate", "sanity-check"]
+STAGES = ["preprocess", "train", "evaluate", "sanity-check", "bundle"]
 
 # id: (writes the table(s) into data/raw, target, params.yaml edits after make own-data, the gate
 # metric own-data picks, a score the model must reach, what preprocess must have said)

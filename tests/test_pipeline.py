@@ -17,7 +17,7 @@ from conftest import TEMPLATE, bake, copy_project, run, stages_run
 
 GIT_IDENTITY = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com", "GIT_COMMITTER_NAME": "Test",
                 "GIT_COMMITTER_EMAIL": "test@example.com"}
-STAGES = ["preprocess", "train", "evaluate", "sanity-check"]
+STAGES = ["preprocess", "train", "evaluate", "sanity-check", "bundle"]
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,7 @@ def test_a_train_param_change_reruns_train_and_after_but_not_preprocess(copy_of)
     params = copy_of / "params.yaml"
     params.write_text(params.read_text().replace("n_estimators: 200\n    max_depth: 5", "n_estimators: 150\n    max_depth: 5"))
     result = run(["make", "repro"], cwd=copy_of)
-    assert stages_run(result.stdout) == ["train", "evaluate", "sanity-check"]
+    assert stages_run(result.stdout) == ["train", "evaluate", "sanity-check", "bundle"]
 
 
 def test_editing_the_section_of_a_model_not_in_use_reruns_nothing(copy_of):
@@ -95,7 +95,7 @@ def test_swapping_the_model_needs_no_code_change(copy_of):
     run(["git", "commit", "--quiet", "-m", "baked and reproduced"], cwd=copy_of, env=GIT_IDENTITY)  # experiments need a commit
     result = run([".venv/bin/dvc", "exp", "run", "-S", "train.model=random_forest"], cwd=copy_of,
                  env={"PATH": f"{copy_of}/.venv/bin:{os.environ['PATH']}"})
-    assert stages_run(result.stdout) == ["train", "evaluate", "sanity-check"]
+    assert stages_run(result.stdout) == ["train", "evaluate", "sanity-check", "bundle"]
     info = json.loads((copy_of / "reports/train_info.json").read_text())
     assert info["model"] == "random_forest"
 

@@ -48,7 +48,7 @@ def sanity_failures(project) -> set[str]:
 def test_a_numeric_target_runs_as_regression_and_says_so(regression_project):
     project, output, _ = regression_project
     assert "preprocess: task regression (auto: target 'body_mass_g' is regression because it holds" in output
-    assert stages_run(output) == ["preprocess", "train", "evaluate", "sanity-check"]
+    assert stages_run(output) == ["preprocess", "train", "evaluate", "sanity-check", "bundle"]
     metrics = json.loads((project / "metrics.json").read_text())
     assert set(metrics) == {"rmse", "mae", "r2", "test_rows"}
     assert metrics["r2"] > 0.8  # body mass follows species, sex and flipper length closely

@@ -28,7 +28,7 @@ def tags(project: Path) -> list[str]:
 def test_dvc_yaml_declares_the_model_as_an_artifact(reproduced_project):
     project, _ = reproduced_project
     artifacts = yaml.safe_load((project / "dvc.yaml").read_text())["artifacts"]
-    assert artifacts["model"]["type"] == "model" and artifacts["model"]["path"] == "models/model.joblib"
+    assert artifacts["model"]["type"] == "model" and artifacts["model"]["path"] == "models/bundle"
     assert artifacts["model"]["desc"] and artifacts["model"]["labels"]
 
 
@@ -54,11 +54,16 @@ def test_release_is_gated_idempotent_fetchable_and_promotable(reproduced_project
     shown = run([".venv/bin/gto", "show", "--json"], cwd=project).stdout
     assert '"prod"' in shown and "v0.1.0" in shown
 
-    # A deployment fetches the prod model from the DVC remote, by stage as by version
+    # A deployment fetches the prod model's serving bundle from the DVC remote: the whole folder, the
+    # model in it the one train wrote
     run([".venv/bin/dvc", "push", "--quiet"], cwd=project)
-    run([str(project / ".venv/bin/dvc"), "artifacts", "get", str(project), "model", "--stage", "prod", "-o", "prod.joblib"],
+    run([str(project / ".venv/bin/dvc"), "artifacts", "get", str(project), "model", "--stage", "prod", "-o", "prod"],
         cwd=tmp_path)
-    assert (tmp_path / "prod.joblib").read_bytes() == (project / "models/model.joblib").read_bytes()
+    fetched = sorted(str(path.relative_to(tmp_path / "prod")) for path in (tmp_path / "prod").rglob("*") if path.is_file())
+    built = sorted(str(path.relative_to(project / "models/bundle")) for path in (project / "models/bundle").rglob("*")
+                   if path.is_file())
+    assert fetched == built and "bundle.json" in fetched and "reference/rows.parquet" in fetched
+    assert (tmp_path / "prod/model.joblib").read_bytes() == (project / "models/model.joblib").read_bytes()
 
     # When the gate fails, make release refuses with the gate's message and tags nothing
     baseline = (project / "baseline.txt").read_text()

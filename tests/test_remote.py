@@ -29,7 +29,7 @@ import yaml
 from conftest import copy_project, dvc_config, run, seed_venv, stages_run
 from s3_server import CREDENTIALS, IAM_BUCKET, free_port
 
-STAGES = ["preprocess", "train", "evaluate", "sanity-check"]
+STAGES = ["preprocess", "train", "evaluate", "sanity-check", "bundle"]
 MODEL = Path("models/model.joblib")
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Owner", "GIT_AUTHOR_EMAIL": "owner@example.com",
@@ -97,11 +97,19 @@ def pushed_objects(project: Path) -> set[str]:
     }
     lock = yaml.safe_load((project / "dvc.lock").read_text())["stages"]
     local_only = {out["md5"] for stage in lock.values() for out in stage.get("outs", []) if out["path"] in uncached}
-    # metrics.json, data_profile.json, feature_distributions.json, reports/plots/, reports/training/, confusion matrix
-    assert len(local_only) == len(uncached) == 6
+    # metrics.json, data_profile.json, feature_distributions.json, prediction_distribution.json, reports/plots/,
+    # reports/training/, confusion matrix
+    assert len(local_only) == len(uncached) == 7
     for listing in [md5 for md5 in local_only if md5.endswith(".dir")]:  # a folder: its files stay local too
         manifest = project / ".dvc/cache/files/md5" / listing[:2] / listing[2:]
         local_only |= {entry["md5"] for entry in json.loads(manifest.read_text())}
+    # unless a cached output holds the same bytes: the serving bundle carries copies of metrics.json
+    # and the distributions, and DVC stores (and pushes) each content once
+    pushed = {out["md5"] for stage in lock.values() for out in stage.get("outs", []) if out["path"] not in uncached}
+    for listing in [md5 for md5 in pushed if md5.endswith(".dir")]:
+        manifest = project / ".dvc/cache/files/md5" / listing[:2] / listing[2:]
+        pushed |= {entry["md5"] for entry in json.loads(manifest.read_text())}
+    local_only -= pushed
     return {name for name in cached_objects(project) if name.replace("files/md5/", "").replace("/", "") not in local_only}
 
 

@@ -29,6 +29,7 @@ from tools.forge import Forge, Recorded, write_log
 
 TOOLS = Path(__file__).resolve().parent
 STANDINS = TOOLS / "github_actions"
+CONTAINER_TOOLS = TOOLS / "container"  # docker and buildah stand-ins: this machine has no container daemon
 WORKFLOW = Path(".github/workflows/cml.yaml")
 
 
@@ -141,8 +142,9 @@ def run_workflow(checkout: Path, event: str, payload: dict, secrets: dict, recor
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "GITHUB_"))}
     environment |= forge.environment() | {
         # What the runner's machine provides: CML and Node 24 (setup-node's stand-in checks the
-        # version), the test Python's tools (uv). Its CML sends no telemetry from the tests.
-        "PATH": f"{cml_bin}:{Path(sys.executable).parent}:{os.environ['PATH']}", "ITERATIVE_DO_NOT_TRACK": "1",
+        # version), docker (a stand-in), the test Python's tools (uv). Its CML sends no telemetry from the tests.
+        "PATH": f"{cml_bin}:{CONTAINER_TOOLS}:{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "ITERATIVE_DO_NOT_TRACK": "1",
         "ACT_STANDIN_LOG": str(record / "uses.jsonl"),
         "ACT_CHECKOUT_FROM": str(checkout), "ACT_ARTIFACTS": str(record / "artifacts"),
     }

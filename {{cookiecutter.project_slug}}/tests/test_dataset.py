@@ -144,7 +144,7 @@ def test_non_finite_numbers_read_as_missing_in_a_column_without_gaps(tables, tmp
     songs.loc[4, "song_length"] = "inf"
     songs.to_csv(tmp_path / "songs-with-inf.csv", index=False)
     read = read_table(tmp_path / "songs-with-inf.csv", reading_params({"non_finite": "missing"}))
-    train, test, _, _, _ = build_dataset(main, [members, (read, key)], DATA_PARAMS, SPLIT_PARAMS)
+    train, test, *_ = build_dataset(main, [members, (read, key)], DATA_PARAMS, SPLIT_PARAMS)
     assert pd.concat([train["song_length"], test["song_length"]]).isna().any()
 
 

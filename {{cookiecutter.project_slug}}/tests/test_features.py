@@ -19,7 +19,7 @@ COUNTED = DATA_PARAMS | {"count_columns": ["user", "genre"]}
 
 def test_each_row_gets_how_many_training_rows_share_its_value(tables):
     main, lookups = tables
-    train, test, schema, _, counts = build_dataset(main, lookups, COUNTED, SPLIT_PARAMS)
+    train, test, schema, _, counts, _ = build_dataset(main, lookups, COUNTED, SPLIT_PARAMS)
     training_users = main.loc[train.index, "user"]  # the splits keep the main table's row labels
     assert counts["user"].to_dict() == training_users.value_counts().to_dict()
     assert (train["user_count"] == training_users.map(training_users.value_counts())).all()
@@ -83,7 +83,7 @@ def test_columns_that_add_features_adds_are_features_of_their_kind(tables, monke
 
     monkeypatch.setattr(features, "add_features", add_features)
     main, lookups = tables
-    train, test, schema, profile, _ = build_dataset(main, lookups, DATA_PARAMS, SPLIT_PARAMS)
+    train, test, schema, profile, *_ = build_dataset(main, lookups, DATA_PARAMS, SPLIT_PARAMS)
     assert "age_in_months" in schema["numeric"] and train["age_in_months"].dtype == np.float32
     assert "genre_initial" in schema["features"] and "genre_initial" not in schema["numeric"]
     assert schema["categories"]["genre_initial"] == ["p", "r"]

@@ -3,8 +3,9 @@
 # ---- YOURS TO EDIT: how your raw tables are read ------------------------------------------
 # The pipeline expects read_table() to return a pandas DataFrame of one table, with
 # attrs["source"] naming where it came from (every error message names it). Reading a database
-# or another format instead: return such a frame here. The Dask engine reads big main tables in
-# blocks with parse_csv() and Parquet files by row group (engine/dask/preprocess.py).
+# or another format instead: return such a frame here. The Dask engine and make predict read big
+# tables in blocks (read_part, below: CSV cut at line ends with parse_csv(), Parquet by row group)
+# with the same checks.
 
 A table's format is told by its file name: `.parquet` is Parquet; `.csv` is CSV, and
 `.csv.gz`, `.csv.bz2` and `.csv.zst` are CSV compressed with gzip, bzip2 or zstd (pyarrow
@@ -31,6 +32,9 @@ from .core.errors import PipelineError
 
 # How CSV files are read; data.encoding / data.missing_values / data.non_finite in params.yaml.
 DEFAULT_READING = {"encoding": "utf-8", "missing_values": ["", "NA", "N/A", "NULL", "null"], "non_finite": "error"}
+# Large CSV files are read in blocks of about this size (cut at line ends): the Dask engine's
+# partitions, and make predict's chunks.
+BLOCK_BYTES = 128 * 1024 * 1024
 
 
 def reading_params(data_params: dict) -> dict:
@@ -224,3 +228,46 @@ def _decodes(value, encoding: str) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def main_table_parts(path: Path, block_bytes: int = BLOCK_BYTES) -> list[tuple[Path, int, int | None]]:
+    """(file, first byte, end byte or None for the whole file) of each partition of the main table;
+    for a Parquet file of several row groups, (file, row group, row group + 1). A compressed CSV
+    file is one partition: it cannot be cut without reading it from its start.
+
+    Files by absolute path, for workers that run in another folder.
+    """
+    parts: list[tuple[Path, int, int | None]] = []
+    for shard in (shard.resolve() for shard in shard_paths(path)):
+        size = shard.stat().st_size
+        if is_parquet(shard):
+            groups = parquet_row_groups(shard)
+            parts += [(shard, 0, None)] if groups <= 1 else [(shard, group, group + 1) for group in range(groups)]
+        elif size <= block_bytes or is_compressed(shard):
+            parts.append((shard, 0, None))
+        else:
+            parts += [(shard, start, min(start + block_bytes, size)) for start in range(0, size, block_bytes)]
+    return parts
+
+
+def read_part(part: tuple[Path, int, int | None], reading: dict) -> pd.DataFrame:
+    """One partition of the main table (main_table_parts), read as read_table reads a whole file."""
+    path, start, end = part
+    if is_parquet(path):
+        return read_parquet_file(path, None if end is None else list(range(start, end)))
+    if end is None:
+        return read_csv_file(path, reading)
+    if start == 0:  # the header's checks, once per file
+        check_header(path, reading["encoding"])
+    with open(path, "rb") as file:
+        header = file.readline()
+        first = max(start, len(header))
+        if first > len(header):  # the block starts after the line that the previous block finishes
+            file.seek(first - 1)
+            file.readline()
+        else:
+            file.seek(first)
+        text = file.read(max(end - file.tell(), 0))
+        if not text.endswith(b"\n"):
+            text += file.readline()
+    return parse_csv(io.BytesIO(header + text), path, reading)

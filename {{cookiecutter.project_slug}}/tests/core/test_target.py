@@ -70,7 +70,7 @@ def numeric_target(tables, missing_row: int | None = None):
 
 def test_a_numeric_target_is_split_as_regression_with_its_summary(tables):
     main, lookups = numeric_target(tables)
-    train, test, schema, profile, _ = build_dataset(main, lookups, DATA_PARAMS, SPLIT_PARAMS)
+    train, test, schema, profile, *_ = build_dataset(main, lookups, DATA_PARAMS, SPLIT_PARAMS)
     assert schema["task"] == profile["task"] == "regression"
     assert "classes" not in schema and "class_balance" not in profile
     assert train["target"].dtype == np.float64

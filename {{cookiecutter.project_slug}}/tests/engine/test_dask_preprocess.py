@@ -1,5 +1,6 @@
 """The Dask engine's preprocess makes the local engine's dataset (engine/dask/preprocess.py), on an
-in-process cluster: auto columns, dates, renamed features, rows left out and a group split alike."""
+in-process cluster: auto columns, dates, renamed features, rows left out and a group split alike,
+and the same raw test rows for the bundle's skew check."""
 
 import numpy as np
 import pandas as pd
@@ -31,13 +32,14 @@ def test_the_cluster_builds_the_local_engines_dataset_for_a_new_data_set(tmp_pat
     pd.concat([panel, panel.iloc[[5, 9, 11]]]).to_csv(tmp_path / "panel.csv", index=False)
     data = {"target": "union", "numeric_columns": "auto", "categorical_columns": "auto"}
     data |= {"missing_target": "drop", "duplicates": "drop"}
-    split = {"test_size": 0.25, "seed": 0, "split": "group", "group_column": "person"}
+    split = {"test_size": 0.25, "seed": 0, "split": "group", "group_column": "person"} | {"raw_test_rows": 20}
     reading = reading_params(data)
     # when the local engine and the Dask engine (an in-process cluster) preprocess it
-    train, test, schema, profile, _ = locally(read_table(tmp_path / "panel.csv", reading), [], data, split)
+    table = read_table(tmp_path / "panel.csv", reading)
+    train, test, schema, profile, _, raw_test_rows = locally(table, [], data, split)
     (tmp_path / "processed").mkdir()
     with Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as client:
-        cluster_schema, cluster_profile = on_the_cluster(
+        cluster_schema, cluster_profile, cluster_raw_test_rows = on_the_cluster(
             client, tmp_path / "panel.csv", [], data, split, tmp_path / "processed", reading, WorkerStorage()
         )
     # then they agree on everything, row for row
@@ -47,3 +49,5 @@ def test_the_cluster_builds_the_local_engines_dataset_for_a_new_data_set(tmp_pat
         written = pd.read_parquet(tmp_path / f"processed/{name}.parquet")
         pd.testing.assert_frame_equal(written, encode_for_disk(split_rows), check_dtype=False)
     assert "wage(usd)" in schema["features"] and "hired_year" in schema["features"]
+    pd.testing.assert_frame_equal(cluster_raw_test_rows, raw_test_rows)
+    assert len(raw_test_rows) == 20 and "union" not in raw_test_rows.columns

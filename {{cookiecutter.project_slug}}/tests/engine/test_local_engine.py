@@ -34,7 +34,7 @@ def test_split_is_deterministic(tables):
 def test_multiclass_string_target(tables):
     main, lookups = tables
     main["target"] = main["source_type"].map({"library": "replay", "radio": "skip", "search": "later"})
-    _, _, schema, profile, _ = build_dataset(main, lookups, DATA_PARAMS, SPLIT_PARAMS)
+    _, _, schema, profile, *_ = build_dataset(main, lookups, DATA_PARAMS, SPLIT_PARAMS)
     assert schema["classes"] == ["later", "replay", "skip"]
     assert sum(profile["class_balance"].values()) == pytest.approx(1.0, abs=1e-3)
 
@@ -111,7 +111,7 @@ def test_auto_columns_a_group_split_and_renamed_names_on_a_panel():
     main["hired"] = main["hired"].astype("date32[pyarrow]")
     # when it is preprocessed with auto columns, split by person
     by_person = SPLIT_PARAMS | {"split": "group", "group_column": "person"}
-    train, test, schema, profile, _ = build_dataset(main, [], AUTO, by_person)
+    train, test, schema, profile, *_ = build_dataset(main, [], AUTO, by_person)
     # then the split is recorded, auto typed the columns (the person is the group, no feature), the
     # wage got a name the model takes, and the date became its parts
     assert schema["split"] == {"kind": "group", "column": "person"} and profile["split"] == "group: person"
@@ -137,7 +137,7 @@ def test_a_group_split_never_puts_a_group_on_both_sides():
 
 
 def test_a_time_split_tests_on_the_latest_years():
-    train, test, schema, profile, _ = build_dataset(
+    train, test, schema, profile, *_ = build_dataset(
         panel(), [], AUTO | {"numeric_columns": ["year"]}, SPLIT_PARAMS | {"split": "time", "time_column": "year"}
     )
     assert train["year"].max() < test["year"].min() == 2004  # 2004 and 2005: a third of the rows, ties kept
@@ -151,7 +151,7 @@ def test_rows_without_a_target_and_duplicate_rows_are_left_out_when_asked():
     main.loc[[0, 1], "union"] = None
     params = AUTO | {"missing_target": "drop", "duplicates": "drop"}
     # when it is preprocessed
-    train, test, _, profile, _ = build_dataset(main, [], params, SPLIT_PARAMS)
+    train, test, _, profile, *_ = build_dataset(main, [], params, SPLIT_PARAMS)
     # then those rows are gone before the split, and the profile says how many
     assert len(train) + len(test) == 240 + 2 - 2 - 2
     assert profile["rows_out"] == {"missing_target_dropped": 2, "duplicate_rows": 2, "duplicates_dropped": 2}
@@ -169,6 +169,6 @@ def test_a_regression_target_left_empty_or_infinite_is_dropped_when_asked():
     main["pay"] = pd.Series([str(float(value)) for value in range(240)], dtype="string[pyarrow]")
     main.loc[0, "pay"], main.loc[9, "pay"] = None, "inf"
     params = AUTO | {"target": "pay", "task": "regression", "missing_target": "drop", "drop_columns": ["union"]}
-    train, test, _, profile, _ = build_dataset(main, [], params, SPLIT_PARAMS)
+    train, test, _, profile, *_ = build_dataset(main, [], params, SPLIT_PARAMS)
     assert profile["rows_out"]["missing_target_dropped"] == 2
     assert np.isfinite(np.concatenate([train["pay"], test["pay"]])).all() and len(train) + len(test) == 238

@@ -1,4 +1,4 @@
-"""The four stages, in-process, on a tiny project of their own: each reads params.yaml and its
+"""The stages, in-process, on a tiny project of their own: each reads params.yaml and its
 inputs and writes its outputs; bad data stops preprocess with one line and nothing written."""
 
 import json
@@ -10,38 +10,21 @@ import pytest
 import yaml
 
 from {{ cookiecutter.module_name }}.core.errors import PipelineError
-from {{ cookiecutter.module_name }}.stages import evaluate, preprocess, sanity_check, train
+from {{ cookiecutter.module_name }}.stages import bundle, evaluate, preprocess, sanity_check, train
 
-from conftest import DATA_PARAMS
-
-PROJECT = Path(__file__).resolve().parents[2]  # this project: its params.yaml is the starting point
+from conftest import write_tiny_project
 
 
 @pytest.fixture
 def tiny_project(tmp_path, monkeypatch, tables):
-    """A folder laid out as this project, with the tiny tables as its raw data and this project's
-    params.yaml pointed at them; the working directory for the test."""
-    main, [(members, member_key), (songs, song_key)] = tables
-    raw = tmp_path / "data/raw"
-    raw.mkdir(parents=True)
-    for name, frame in (("interactions.csv", main), ("members.csv", members), ("songs.csv", songs)):
-        frame.to_csv(raw / name, index=False)
-    params = yaml.safe_load((PROJECT / "params.yaml").read_text())
-    params["data"] |= DATA_PARAMS | {
-        "raw_dir": "data/raw",
-        "main_table": "interactions.csv",
-        "lookups": [{"table": "members.csv", "key": member_key}, {"table": "songs.csv", "key": song_key}],
-        "count_columns": ["user"],
-    }
-    params["train"] |= {"model": "xgboost", "xgboost": params["train"]["xgboost"] | {"device": "cpu"}}
-    params["compute"]["engine"] = "local"
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    """A folder laid out as this project, with the tiny tables as its raw data; the working directory."""
+    write_tiny_project(tmp_path, tables)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
 
-def test_the_four_stages_write_what_dvc_yaml_declares(tiny_project):
-    for stage in (preprocess, train, evaluate, sanity_check):
+def test_the_stages_write_what_dvc_yaml_declares(tiny_project):
+    for stage in (preprocess, train, evaluate, sanity_check, bundle):
         stage.main()
     schema = json.loads((tiny_project / "data/processed/schema.json").read_text())
     assert schema["features"][-1] == "user_count"
@@ -52,6 +35,10 @@ def test_the_four_stages_write_what_dvc_yaml_declares(tiny_project):
         "reports/plots/roc.csv",
         "reports/confusion_matrix.png",
         "reports/training/plots",
+        "reports/prediction_distribution.json",
+        "data/raw_test_rows.parquet",
+        "models/bundle/bundle.json",
+        "models/bundle/reference/predictions.parquet",
     ):
         assert (tiny_project / output).exists(), output
     assert json.loads((tiny_project / "metrics.json").read_text())["roc_auc"] > 0.8

@@ -182,6 +182,7 @@ SCHEMA = Section(
                 "split": optional(one_of("random", "group", "time")),
                 "group_column": optional(text("customer_id (the column whose rows stay together)")),
                 "time_column": optional(text("date (the column that orders the rows in time)")),
+                "raw_test_rows": whole(at_least=1, example=200),
             }
         ),
         "train": Section(
@@ -223,6 +224,26 @@ SCHEMA = Section(
             }
         ),
         "gate": Section({"metric": text("roc_auc")}),
+        # make serve, make predict and make monitor (serving/settings.py applies the defaults)
+        "serve": Section(
+            {
+                "max_rows": optional(whole(at_least=1, example=10000)),
+                "max_body_mb": optional(number(at_least=1, example=20)),
+                "log": optional(text('logs/requests.jsonl, "-" for standard output, "" for none', empty=True)),
+                "log_max_mb": optional(number(at_least=1, example=100)),
+                "block_mb": optional(number(at_least=1, example=64)),
+            },
+            optional=True,
+        ),
+        "monitor": Section(
+            {
+                "psi_threshold": optional(number(at_least=0, example=0.2)),
+                "fail_on_drift": optional(flag()),
+                "min_rows": optional(whole(at_least=1, example=100)),
+                "report": optional(text("monitoring")),
+            },
+            optional=True,
+        ),
         "compute": Section(
             {
                 "engine": optional(one_of("local", "dask")),

@@ -5,6 +5,7 @@ the first row at fault, so the local and the Dask engine report the same line.
 """
 
 import datetime
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -18,13 +19,14 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 BOOLEAN_ADVICE = "; list a yes/no column under categorical_columns instead"
 
 
-def to_numeric(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+def to_numeric(table: pd.DataFrame, columns: list[str], allow_empty: bool = False) -> pd.DataFrame:
     """The table with its `columns` that it holds as float32.
 
     Checked on the whole table, before any join, so that every row counts: text that is not a
     number, a number float32 cannot hold, or a non-finite one (inf, NaN written out) is an
     error naming the file, the column and the row; data.non_finite: missing turns the last two
-    into missing values instead. A column without a single value is an error too.
+    into missing values instead. A column without a single value is an error too, unless
+    allow_empty (rows to score: one request's row may well lack a value).
     """
     converted = table.copy()
     converted.attrs = table.attrs
@@ -37,7 +39,7 @@ def to_numeric(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
             )
         values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
         present = table[column].notna().to_numpy()
-        if not present.any():
+        if not present.any() and not allow_empty:
             raise PipelineError(
                 f"{source}: column {column!r} has no values at all; fill it, or list it in drop_columns"
             )
@@ -139,26 +141,48 @@ def check_columns_joined(joined: pd.DataFrame, columns: list[str], tables: list[
             )
 
 
-def join_lookup(
-    main: pd.DataFrame, lookup: pd.DataFrame, key: str, main_source: str, allow_no_match: bool = False
-) -> tuple[pd.DataFrame, float]:
-    """Left-join `lookup` onto `main` by `key` without a row-by-row loop; return coverage too.
+@dataclass(frozen=True)
+class Lookup:
+    """A lookup table ready to be joined on `key`: the key checked (present, each value once) and
+    indexed once, so joining many blocks of rows (the Dask engine's partitions, a server's requests)
+    does not check and index the whole table again for each."""
 
-    allow_no_match: a part of the main table may match nothing (the dask engine checks the whole).
-    """
-    source = lookup.attrs["source"]
-    for table, name in ((main, main_source), (lookup, source)):
-        if key not in table.columns:
-            raise PipelineError(f"{name}: join key column {key!r} is missing (columns: {', '.join(table.columns)})")
-    lookup_keys = lookup[key].astype("string[pyarrow]")
-    duplicated = lookup_keys.duplicated()
+    table: pd.DataFrame
+    key: str
+    index: pd.Index
+
+    @property
+    def source(self) -> str:
+        return self.table.attrs["source"]
+
+
+def prepare_lookup(table: pd.DataFrame, key: str) -> Lookup:
+    source = table.attrs["source"]
+    if key not in table.columns:
+        raise PipelineError(f"{source}: join key column {key!r} is missing (columns: {', '.join(table.columns)})")
+    keys = table[key].astype("string[pyarrow]")
+    duplicated = keys.duplicated()
     if duplicated.any():
         raise PipelineError(
-            f"{source}: key column {key!r} has duplicate value {lookup_keys[duplicated].iloc[0]!r}; "
+            f"{source}: key column {key!r} has duplicate value {keys[duplicated].iloc[0]!r}; "
             "each key must appear once in a lookup table"
         )
-    positions = pd.Index(lookup_keys).get_indexer(main[key].astype("string[pyarrow]"))
-    coverage = float((positions >= 0).mean())
+    return Lookup(table, key, pd.Index(keys))
+
+
+def join_lookup(
+    main: pd.DataFrame, lookup: Lookup, main_source: str, allow_no_match: bool = False
+) -> tuple[pd.DataFrame, float]:
+    """Left-join `lookup` onto `main` by its key without a row-by-row loop; return coverage too.
+
+    allow_no_match: a part of the main table may match nothing (the dask engine checks the whole;
+    a served request may name only ids that training never saw).
+    """
+    key, source = lookup.key, lookup.source
+    if key not in main.columns:
+        raise PipelineError(f"{main_source}: join key column {key!r} is missing (columns: {', '.join(main.columns)})")
+    positions = lookup.index.get_indexer(main[key].astype("string[pyarrow]"))
+    coverage = float((positions >= 0).mean()) if len(positions) else 0.0
     if coverage == 0 and not allow_no_match:
         raise PipelineError(
             f"{source}: no value of key column {key!r} matches the main table {main_source}; "
@@ -167,8 +191,8 @@ def join_lookup(
     # A shallow copy: pandas copies on write, so adding columns leaves `main` untouched without
     # duplicating its data (at KKBox scale a deep copy per lookup is gigabytes).
     joined = main.copy(deep=False)
-    for column in lookup.columns.drop(key):
+    for column in lookup.table.columns.drop(key):
         if column in joined.columns:
             raise PipelineError(f"{source}: column {column!r} is also in {main_source}; rename or drop one of them")
-        joined[column] = take(lookup[column].array, positions, allow_fill=True)
+        joined[column] = take(lookup.table[column].array, positions, allow_fill=True)
     return joined, coverage

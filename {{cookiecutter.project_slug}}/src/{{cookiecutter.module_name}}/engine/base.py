@@ -28,11 +28,14 @@ DEFAULT_COMPUTE = {"engine": "local", "scheduler": "", "connect_timeout": 30}
 
 @dataclass(frozen=True)
 class Prepared:
-    """What preprocess writes besides the splits: schema.json, the data profile, the feature summaries."""
+    """What preprocess writes besides the splits: schema.json, the data profile, the feature summaries,
+    and the first rows of the test split as they were read (without the target), which the serving
+    bundle's skew check sends through the scoring path (stages/bundle.py)."""
 
     schema: dict
     profile: dict
     distributions: dict
+    raw_test_rows: pd.DataFrame
 
 
 @dataclass(frozen=True)

@@ -7,25 +7,25 @@ import numpy as np
 import pandas as pd
 from joblib import parallel_backend
 
-from ..core.columns import date_columns, with_date_numbers, with_date_parts
 from ..core.drift import drift_columns, feature_distributions
 from ..core.hardware import usable_cpus
 from ..core.modeling import cross_validation_plan, fit_model, is_xgboost, model_input, predictions
 from ..core.paths import COUNTS_FILE
 from ..core.rows import kept_rows, row_hashes, row_settings
-from ..core.split import holdout, not_features, split_settings, split_values
-from ..core.tables import check_columns_joined, join_lookup, to_category, to_numeric, with_categories
+from ..core.split import holdout, split_settings, split_values
+from ..core.tables import check_columns_joined, to_category
 from ..core.target import check_task, encode_target
 from ..dataset import read_table, reading_params
-from ..features import (
-    choose_feature_columns,
-    count_columns,
-    training_counts,
-    with_added_features,
-    with_count_features,
-    write_counts,
-)
+from ..features import count_columns, training_counts, write_counts
 from ..models import build_model
+from ..scoring.rows import (
+    chosen_columns,
+    clean_lookups,
+    decoded_features,
+    encoded_rows,
+    feature_rows,
+    with_categories_restored,
+)
 from .base import (
     Engine,
     Fitted,
@@ -45,11 +45,12 @@ class LocalEngine(Engine):
         self, main_table: Path, lookups: list, data_params: dict, split_params: dict, drift: dict, folder: Path
     ) -> Prepared:
         main = read_table(main_table, reading_params(data_params))
-        train, test, schema, profile, counts = build_dataset(main, lookups, data_params, split_params)
+        train, test, schema, profile, counts, raw_test_rows = build_dataset(main, lookups, data_params, split_params)
         encode_for_disk(train).to_parquet(folder / "train.parquet", index=False)
         encode_for_disk(test).to_parquet(folder / "test.parquet", index=False)
         write_counts(counts, folder / COUNTS_FILE.name)
-        return Prepared(schema, profile, feature_distributions(train, *drift_columns(schema), drift))
+        distributions = feature_distributions(train, *drift_columns(schema), drift)
+        return Prepared(schema, profile, distributions, raw_test_rows)
 
     def fit(self, split: Path, schema: dict, train_params: dict) -> Fitted:
         features, labels = load_split(split, schema)
@@ -102,17 +103,18 @@ def cross_validate(
 
 
 def load_split(path: Path, schema: dict) -> tuple[pd.DataFrame, np.ndarray]:
-    """Read a processed split: features (categoricals restored from codes) and encoded labels."""
+    """Read a processed split: the model's input (scoring/rows.decoded_features) and encoded labels."""
     frame = pd.read_parquet(path)
-    for column, categories in schema["categories"].items():
-        frame[column] = pd.Categorical.from_codes(frame[column].to_numpy(), categories=categories)
-    labels = frame.pop(schema["target"]).to_numpy()
-    return frame[schema["features"]], labels
+    return decoded_features(frame, schema), frame[schema["target"]].to_numpy()
 
 
 def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], data_params: dict, split_params: dict):
-    """Validate, join, add features, encode and split. Returns (train, test, schema, profile, counts),
-    counts being features.training_counts of data.count_columns.
+    """Validate, choose the columns, join, add features, encode and split: the row transform of
+    scoring/rows.py on the whole table, less the rows preprocess leaves out (core/rows.py). Returns
+    (train, test, schema, profile, counts, raw_test_rows): the splits in the layout they are stored
+    in (the target before the count features) with their categories restored and the main table's
+    row labels, counts being features.training_counts of data.count_columns, and the first
+    preprocess.raw_test_rows rows of the test split as read (without the target).
 
     `lookups` holds (table, key) pairs; each table's attrs["source"] names its file for errors.
     """
@@ -124,48 +126,42 @@ def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], d
     keep, rows_out = kept_rows(main[target] if target in main.columns else None, hashes, settings)
     task, task_reason = check_task(main if keep.all() else _rows_of(main, keep), data_params)
     keys = {key for _, key in lookups}
-    tables = [main, *(lookup for lookup, _ in lookups)]
-    numeric, categorical, decisions = choose_feature_columns(data_params, tables, not_features(split, keys))
-    dates = date_columns(tables, numeric)
-    numeric = with_date_numbers(numeric, dates)
-
-    coverage = {}
-    joined = with_categories(to_numeric(with_date_parts(main, dates), numeric), categorical, keys)
-    for lookup, key in lookups:
-        lookup = with_categories(to_numeric(with_date_parts(lookup, dates), numeric), categorical, keys)
-        joined, coverage[lookup.attrs["source"]] = join_lookup(joined, lookup, key, main_source)
-    sources = [main_source, *coverage]
-    check_columns_joined(joined, numeric + categorical, sources)
-    counted = count_columns(data_params, numeric + categorical)
-    check_columns_joined(joined, counted, sources, "data.count_columns")
+    chosen = chosen_columns(data_params, [main, *(lookup for lookup, _ in lookups)], keys, split)
+    numeric, categorical, counted = chosen.numeric, chosen.categorical, chosen.counted
+    joins = clean_lookups(lookups, numeric, categorical, chosen.dates)
+    prepared = feature_rows(main, joins, numeric, categorical, counted, target, chosen.dates)
+    rows, added = prepared.rows, prepared.added
     if split["column"]:
-        check_columns_joined(joined, [split["column"]], sources, f"preprocess.{split['kind']}_column")
-    rows, added = with_added_features(joined.drop(columns=[target]), main_source)  # never the target
+        sources = [main_source, *prepared.coverage]
+        check_columns_joined(rows, [split["column"]], sources, f"preprocess.{split['kind']}_column")
     numeric += [column for column, kind in added.items() if kind == "numeric"]
     categorical += [column for column, kind in added.items() if kind == "categorical"]
     count_columns(data_params, numeric + categorical)  # an added feature may take a count feature's name
 
-    features = rows[numeric].copy()
-    for column in categorical:
-        features[column] = to_category(rows[column])
-    missing = {column: features[column].isna().mean() for column in numeric + categorical}  # of every row read
+    categories = {column: to_category(rows[column]) for column in categorical}  # cleaned, unused categories dropped
+    missing = {column: rows[column].isna().mean() for column in numeric}  # of every row read
+    missing |= {column: values.isna().mean() for column, values in categories.items()}
+    target_column = prepared.target
+    assert target_column is not None  # check_task (above) refuses a main table without its target column
     if not keep.all():  # data.missing_target / data.duplicates: drop
-        features, rows, joined = features[keep], rows[keep], joined[keep]
-    values, classes, strata = encode_target(joined[target], task, main_source, split_params["test_size"])
-    features[target] = values
-    by = split_values(joined[split["column"]], split["kind"], main_source) if split["column"] else None
-    is_test = holdout(split, len(features), split_params["test_size"], split_params["seed"], strata, by)
-    train, test = features[~is_test], features[is_test]
-    train_keys = rows.loc[train.index, counted]
-    counts = training_counts(train_keys)
-    train = with_count_features(train, train_keys, counts)
-    test = with_count_features(test, rows.loc[test.index, counted], counts)
+        rows, target_column = rows[keep], target_column[keep]
+    values, classes, strata = encode_target(target_column, task, main_source, split_params["test_size"])
+    by = split_values(rows[split["column"]], split["kind"], main_source) if split["column"] else None
+    is_test = holdout(split, len(rows), split_params["test_size"], split_params["seed"], strata, by)
+    counts = training_counts(rows.loc[~is_test, counted])
     schema = dataset_schema(task, task_reason, target, classes, numeric, categorical, counted)
-    schema = with_model_names(schema, {column: list(features[column].cat.categories) for column in categorical})
-    schema |= {"split": split, "dates": dates, **({"columns": decisions} if decisions else {})}
-    train, test = train.rename(columns=schema["renamed"]), test.rename(columns=schema["renamed"])
-    profile = dataset_profile(task, values, classes, is_test, missing, coverage, rows_out, split)
-    return train, test, schema, profile, counts
+    schema = with_model_names(schema, {column: list(values.cat.categories) for column, values in categories.items()})
+    schema |= {"split": split, "dates": chosen.dates, **({"columns": chosen.decisions} if chosen.decisions else {})}
+    encoded = encoded_rows(rows, schema, counts)  # model names: core/columns.model_names
+    encoded.insert(len(numeric) + len(categorical), target, values)  # the splits' layout: target, then counts
+    train, test = (
+        with_categories_restored(encoded[~is_test], schema),
+        with_categories_restored(encoded[is_test], schema),
+    )
+    profile = dataset_profile(task, values, classes, is_test, missing, prepared.coverage, rows_out, split)
+    kept = main if keep.all() else main[keep]
+    raw_test_rows = kept[is_test].head(split_params["raw_test_rows"]).drop(columns=[target]).reset_index(drop=True)
+    return train, test, schema, profile, counts, raw_test_rows
 
 
 def _rows_of(table: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:

@@ -7,6 +7,7 @@ reads them; `dvc artifacts get` fetches the model of a tag from the DVC remote (
 
     python -m {{ cookiecutter.module_name }}.ops.release register [--bump minor] [--push] [--skip-unpinned]   # make release
     python -m {{ cookiecutter.module_name }}.ops.release promote --stage prod [--version v0.3.0] [--push]   # make promote
+    python -m {{ cookiecutter.module_name }}.ops.release current   # this commit's version, if any (CI's image job)
 
 A version is registered only when the gate passes (the same checks as `make gate`), only for a
 committed, reproduced pipeline (dvc.lock pins the model, so the version can be fetched), and
@@ -21,31 +22,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
 from gto import api as gto
 from gto.exceptions import ArtifactNotFound, GTOException
 
 from ..core.errors import PipelineError, run
 from ..core.files import read_json
-from ..core.paths import DATA_PROFILE_FILE, DVC_YAML
+from ..core.paths import DATA_PROFILE_FILE
+from ..core.registry import model_artifact, version_in_stage
 from ..evaluation.verdict import LOWER_IS_BETTER, current_verdict
 
 BUMPS = ("major", "minor", "patch")
 FIRST_VERSION = {"major": "v1.0.0", "minor": "v0.1.0", "patch": "v0.0.1"}
-
-
-def model_artifact(path: Path = DVC_YAML) -> str:
-    """The name of the model that dvc.yaml declares under `artifacts:` (type: model)."""
-    try:
-        declared = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("artifacts") or {}
-    except (OSError, yaml.YAMLError) as error:
-        raise PipelineError(f"{path} cannot be read ({error})".replace("\n", " ")) from None
-    models = [name for name, spec in declared.items() if isinstance(spec, dict) and spec.get("type") == "model"]
-    if len(models) != 1:
-        raise PipelineError(
-            f"{path}: `artifacts:` declares {len(models)} artifacts of type model; a release needs exactly one"
-        )
-    return models[0]
 
 
 def git(*arguments: str) -> str:
@@ -188,11 +175,12 @@ def promote(stage: str, version: str | None, push: bool) -> None:
         version = latest_version(name)
         if version is None:
             raise PipelineError(f"{name} has no version yet: make release registers one")
-    in_stage = gto.find_versions_in_stage(".", name, stage) or []  # the stage's active version (a list of one)
-    if version in [each.version for each in in_stage]:
+    if version_in_stage(name, stage) == version:
         print(f"promote: {name}@{version} is already in stage {stage}; nothing to do")
         return
-    event = gto.assign(".", name, stage, version=version, message=f"{name}@{version} to {stage}")
+    # force: GTO refuses a version that was in the stage before (a roll forward after a rollback);
+    # whether it is in the stage now was asked above, as gto show answers it.
+    event = gto.assign(".", name, stage, version=version, message=f"{name}@{version} to {stage}", force=True)
     print(f"promote: {name}@{version} is now in stage {stage} (tag {event.tag})")
     if push:
         git("push", "origin", f"refs/tags/{event.tag}")
@@ -212,12 +200,15 @@ def main() -> None:
     promoting.add_argument("--stage", required=True)
     promoting.add_argument("--version", help="e.g. v0.3.0 (default: the latest version)")
     promoting.add_argument("--push", action="store_true", help="push the new tag to origin")
+    commands.add_parser("current", help="print this commit's version (e.g. v0.3.0), or nothing if it has none (CI)")
     arguments = parser.parse_args()
     try:
         if arguments.command == "register":
             register(arguments.bump, arguments.push, arguments.skip_unpinned)
-        else:
+        elif arguments.command == "promote":
             promote(arguments.stage, arguments.version, arguments.push)
+        else:
+            print(version_at_head(model_artifact()) or "")
     except GTOException as error:  # a bad stage or version name, an unknown version: GTO says which
         raise PipelineError(str(error).replace("\n", " ")) from None
 

@@ -9,12 +9,17 @@ A regression target (schema.json task, decided in preprocess) is scored with rms
 reports/plots/ holds predicted_vs_actual.csv, residuals.csv, feature_importance.csv and
 regression.png; classification_report.txt holds the regression summary, and confusion_matrix.png
 (which DVC expects either way) says it does not apply.
+
+Also reports/prediction_distribution.json: the test split's prediction scores summarised as the
+drift report summarises a feature, which the serving bundle carries for monitoring (make monitor).
+The test split is read through the model-input code that serving uses (scoring/rows.py).
 """
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import classification_report
 
+from ..core.drift import drift_params
 from ..core.errors import run
 from ..core.files import atomic_path, read_json, write_json
 from ..core.modeling import load_model
@@ -27,6 +32,7 @@ from ..core.paths import (
     MODEL_FILE,
     PRECISION_RECALL_FILE,
     PREDICTED_VS_ACTUAL_FILE,
+    PREDICTION_DISTRIBUTION_FILE,
     REGRESSION_PLOT_FILE,
     RESIDUALS_FILE,
     ROC_FILE,
@@ -43,6 +49,7 @@ from ..evaluation.metrics import (
     regression_points,
     regression_text_report,
 )
+from ..scoring.score import prediction_distribution
 
 
 def write_csv(frame: pd.DataFrame, path) -> None:
@@ -95,6 +102,7 @@ def main() -> None:
     else:
         scores = evaluate_classification(labels, output, schema, points)
     write_csv(feature_importance(model, schema["features"]), FEATURE_IMPORTANCE_FILE)
+    write_json(PREDICTION_DISTRIBUTION_FILE, prediction_distribution(output, schema, drift_params(params)))
     write_json(METRICS_FILE, scores)
     print("evaluate: " + ", ".join(f"{name} {value}" for name, value in scores.items()))
 

@@ -13,7 +13,9 @@ for the model, rows left out or found repeated (core/rows.py) and the split (cor
 
 Outputs: data/processed/{train,test}.parquet, counts.parquet and schema.json (task, features,
 categories, classes); reports/data_profile.json (task, rows, class balance or target summary,
-missing values, join coverage) and reports/feature_distributions.json (for the drift report).
+missing values, join coverage) and reports/feature_distributions.json (for the drift report); and
+data/raw_test_rows.parquet, the test split's first rows as they were read (preprocess.raw_test_rows
+of them, without the target), which the bundle stage sends through the scoring path to check it.
 """
 
 import os
@@ -25,7 +27,7 @@ from ..core.drift import drift_params
 from ..core.errors import PipelineError, run
 from ..core.files import atomic_path, write_json
 from ..core.params import load_params
-from ..core.paths import DATA_PROFILE_FILE, FEATURE_DISTRIBUTIONS_FILE, PROCESSED_DIR
+from ..core.paths import DATA_PROFILE_FILE, FEATURE_DISTRIBUTIONS_FILE, PROCESSED_DIR, RAW_TEST_ROWS_FILE
 from ..core.rows import describe_duplicates, row_settings
 from ..core.split import split_settings
 from ..dataset import read_table, reading_params
@@ -49,6 +51,8 @@ def main() -> None:
     with open_engine(params) as engine, atomic_path(PROCESSED_DIR, directory=True) as folder:
         prepared = engine.prepare(main_table, lookups, data, params["preprocess"], drift, folder)
         write_json(folder / "schema.json", prepared.schema)
+    with atomic_path(RAW_TEST_ROWS_FILE) as temporary:
+        prepared.raw_test_rows.to_parquet(temporary, index=False)
     write_json(DATA_PROFILE_FILE, prepared.profile)
     write_json(FEATURE_DISTRIBUTIONS_FILE, prepared.distributions)
     report(prepared.schema, prepared.profile, str(main_table), rows["duplicates"])

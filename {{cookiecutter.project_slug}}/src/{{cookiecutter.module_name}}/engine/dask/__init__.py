@@ -33,11 +33,11 @@ class DaskEngine(Engine):
         self, main_table: Path, lookups: list, data_params: dict, split_params: dict, drift: dict, folder: Path
     ) -> Prepared:
         reading = reading_params(data_params)
-        schema, profile = preprocess.build_dataset(
+        schema, profile, raw_test_rows = preprocess.build_dataset(
             self.client, main_table, lookups, data_params, split_params, folder, reading, self.storage
         )
         train_split = self.storage.files(folder / "train.parquet")  # staged: train's workers find it there
-        return Prepared(schema, profile, splits.feature_distributions(train_split, schema, drift))
+        return Prepared(schema, profile, splits.feature_distributions(train_split, schema, drift), raw_test_rows)
 
     def fit(self, split: Path, schema: dict, train_params: dict) -> Fitted:
         files = self.storage.files(split)  # uploaded first if staged: not training time

@@ -1,25 +1,24 @@
 """preprocess on a Dask cluster: the main table checked, joined, featured, encoded and split
 partition by partition, as the local engine does it on the whole table (engine/local.py).
 
-A partition is one shard of the main table, or a block of about BLOCK_BYTES of a larger CSV
-file (cut at line ends), or one row group of a Parquet file; a compressed CSV file (.csv.gz,
-.csv.bz2, .csv.zst) is one partition, as it cannot be cut without reading it from its start.
-Each is read, checked and joined on a worker with the same functions (dataset.py,
-core/tables.py, features.py), so the errors are the local engine's, row numbers
-included. The task and the split are the local engine's too: the target column is gathered (one
+A partition is one shard of the main table, or a block of about dataset.BLOCK_BYTES of a larger
+CSV file (cut at line ends), or one row group of a Parquet file; a compressed CSV file (.csv.gz,
+.csv.bz2, .csv.zst) is one partition, as it cannot be cut without reading it from its start
+(dataset.main_table_parts). Each is read, checked, joined and encoded on a worker with the row
+transform the local engine and serving use (scoring/rows.py), so the errors are the local
+engine's, row numbers included. The task and the split are the local engine's too: the target column is gathered (one
 small value a row), checked and decided by core/target.check_task, and the row numbers are split
 by core/split.holdout_mask with the same strata and seed, so each split holds the same rows in the
 same order (the raw data's). So are the rows left out (core/rows.py: each row's hash and target
 gathered), a group or time split (the split column's values gathered, core/split.py), the
-columns `auto` chooses (typed from the first partition and the lookups, core/columns.py) and the
-date parts.
+columns `auto` chooses (typed from the first partition and the lookups, core/columns.py), the
+date parts and the names renamed for the model.
 
 Paths are made absolute: the workers of a LocalCluster, or of a cluster on this machine, do
 not share the stage's working directory. With compute.storage: s3://... workers read and write
 copies in object storage instead (storage.py).
 """
 
-import io
 import re
 from pathlib import Path
 
@@ -28,46 +27,19 @@ import numpy as np
 import pandas as pd
 from dask import delayed
 
-from ...core.columns import AUTO, date_columns, with_date_numbers, with_date_parts
+from ...core.columns import AUTO
 from ...core.errors import PipelineError
 from ...core.paths import COUNTS_FILE
 from ...core.rows import kept_rows, row_hashes, row_settings
-from ...core.split import holdout, not_features, split_settings, split_values
-from ...core.tables import (
-    check_columns_joined,
-    join_lookup,
-    normalised_labels,
-    to_category,
-    to_numeric,
-    with_categories,
-)
+from ...core.split import holdout, split_settings, split_values
+from ...core.tables import check_columns_joined, normalised_labels, to_category
 from ...core.target import as_numbers, check_target_column, check_task, encode_target
-from ...dataset import (
-    check_header,
-    is_compressed,
-    is_parquet,
-    parquet_row_groups,
-    parse_csv,
-    read_csv_file,
-    read_parquet_file,
-    shard_paths,
-    table_columns,
-)
-from ...features import (
-    add_counts,
-    as_keys,
-    choose_feature_columns,
-    count_columns,
-    training_counts,
-    with_added_features,
-    with_count_features,
-    write_counts,
-)
+from ...dataset import is_compressed, is_parquet, main_table_parts, read_part, table_columns
+from ...features import add_counts, as_keys, count_columns, training_counts, write_counts
+from ...scoring.rows import chosen_columns, clean_lookups, count_features, encoded_rows, feature_rows
 from ..base import dataset_profile, dataset_schema, with_model_names
 from .storage import WorkerStorage, open_input, open_output, worker_path
 
-# A partition is one CSV shard of the main table, or a block of about BLOCK_BYTES of a larger file.
-BLOCK_BYTES = 128 * 1024 * 1024
 KEY_PREFIX = "__count_key__"  # the count columns' values, kept in written parts until finish_part
 
 
@@ -80,48 +52,6 @@ class PartitionError(PipelineError):
 
     def __str__(self) -> str:
         return self.message
-
-
-def main_table_parts(path: Path) -> list[tuple[Path, int, int | None]]:
-    """(file, first byte, end byte or None for the whole file) of each partition of the main table;
-    for a Parquet file of several row groups, (file, row group, row group + 1).
-
-    Files by absolute path, for workers that run in another folder.
-    """
-    parts: list[tuple[Path, int, int | None]] = []
-    for shard in (shard.resolve() for shard in shard_paths(path)):
-        size = shard.stat().st_size
-        if is_parquet(shard):
-            groups = parquet_row_groups(shard)
-            parts += [(shard, 0, None)] if groups <= 1 else [(shard, group, group + 1) for group in range(groups)]
-        elif size <= BLOCK_BYTES or is_compressed(shard):
-            parts.append((shard, 0, None))
-        else:
-            parts += [(shard, start, min(start + BLOCK_BYTES, size)) for start in range(0, size, BLOCK_BYTES)]
-    return parts
-
-
-def read_part(part: tuple[Path, int, int | None], reading: dict) -> pd.DataFrame:
-    """One partition of the main table, read as dataset.py reads a whole file."""
-    path, start, end = part
-    if is_parquet(path):
-        return read_parquet_file(path, None if end is None else list(range(start, end)))
-    if end is None:
-        return read_csv_file(path, reading)
-    if start == 0:  # the header's checks, once per file
-        check_header(path, reading["encoding"])
-    with open(path, "rb") as file:
-        header = file.readline()
-        first = max(start, len(header))
-        if first > len(header):  # the block starts after the line that the previous block finishes
-            file.seek(first - 1)
-            file.readline()
-        else:
-            file.seek(first)
-        text = file.read(max(end - file.tell(), 0))
-        if not text.endswith(b"\n"):
-            text += file.readline()
-    return parse_csv(io.BytesIO(header + text), path, reading)
 
 
 def head_of(part: tuple[Path, int, int | None], size: int = 1 << 20) -> tuple[Path, int, int | None]:
@@ -149,26 +79,22 @@ def clean_part(number: int, part, source: str, columns: list[str] | None, lookup
         check_target_column(frame, target)  # its values are checked once gathered: core/target.check_task
         # each row's hash, for the duplicates found once gathered (core/rows.py)
         hashes = row_hashes(frame) if settings["rows"]["duplicates"] != "keep" else None
-        keys = {key for _, key in lookups}
-        joined = with_categories(to_numeric(with_date_parts(frame, settings["dates"]), numeric), categorical, keys)
-        matched = {}
-        for lookup, key in lookups:
-            joined, coverage = join_lookup(joined, lookup, key, source, allow_no_match=True)
-            matched[lookup.attrs["source"]] = coverage * len(joined)
-        check_columns_joined(joined, numeric + categorical, [source, *matched])
-        check_columns_joined(joined, settings["counted"], [source, *matched], "data.count_columns")
+        prepared = feature_rows(
+            frame, lookups, numeric, categorical, settings["counted"], target, settings["dates"], allow_no_match=True
+        )
+        matched = {lookup_source: coverage * len(frame) for lookup_source, coverage in prepared.coverage.items()}
+        rows, added = prepared.rows, prepared.added
         split = settings["split"]
         by = None
         if split["column"]:
-            check_columns_joined(joined, [split["column"]], [source, *matched], f"preprocess.{split['kind']}_column")
-            by = split_values(joined[split["column"]], split["kind"], source)
-        rows, added = with_added_features(joined.drop(columns=[target]), source)  # never the target
+            check_columns_joined(rows, [split["column"]], [source, *matched], f"preprocess.{split['kind']}_column")
+            by = split_values(rows[split["column"]], split["kind"], source)
         cleaned = rows[numeric + [column for column, kind in added.items() if kind == "numeric"]].copy()
         for column in categorical + [column for column, kind in added.items() if kind == "categorical"]:
             cleaned[column] = to_category(rows[column]).astype("string[pyarrow]")
         for column in settings["counted"]:  # features.py: counted once the split is known
             cleaned[KEY_PREFIX + column] = as_keys(rows[column])
-        cleaned[target] = joined[target]  # as read: the task is decided on the whole column
+        cleaned[target] = prepared.target  # as read: the task is decided on the whole column
         return cleaned.reset_index(drop=True), matched, added, {"hashes": hashes, "split": by}
     except PartitionError:
         raise
@@ -201,18 +127,13 @@ def part_summary(cleaned: tuple, settings: dict) -> dict:
 def write_part(
     cleaned: tuple, keep: np.ndarray, is_test: np.ndarray, schema: dict, folder: str, number: int, options: dict
 ) -> dict:
-    """Partition `number` encoded as the local engine encodes (categories as int32 codes of the
-    schema's categories; the target as core/target.encode_target stores it: classes as int32 codes,
-    or float64 values; features the model refuses by name renamed), its rows that preprocess keeps
-    (`keep`, core/rows.py) written as train and test parquet with the values of the count columns,
-    which finish_part replaces by their counts; and the counts of its training rows."""
+    """Partition `number` encoded as the local engine encodes (scoring/rows.encoded_rows: categories
+    as int32 codes of the schema's categories, features the model refuses by name renamed; the target
+    as core/target.encode_target stores it: classes as int32 codes, or float64 values), its rows that
+    preprocess keeps (`keep`, core/rows.py) written as train and test parquet with the values of the
+    count columns, which finish_part replaces by their counts; and the counts of its training rows."""
     frame = cleaned[0] if keep.all() else cleaned[0][keep].reset_index(drop=True)
-    frame = frame.rename(columns=schema["renamed"])
-    encoded = frame[[column for column in schema["numeric"] if column not in schema["counts"]]].copy()
-    for column, categories in schema["categories"].items():
-        encoded[column] = pd.Categorical(
-            frame[column].to_numpy(dtype=object, na_value=None), categories=categories
-        ).codes.astype(np.int32)
+    encoded = encoded_rows(frame, schema)
     target = schema["target"]
     if schema["task"] == "classification":
         labels = normalised_labels(frame[target]).to_numpy(dtype=object)
@@ -244,9 +165,11 @@ def finish_part(name: str, counts: dict, schema: dict, options: dict) -> None:
         frame = pd.read_parquet(file)
     keys = [KEY_PREFIX + column for column in schema["counts"].values()]
     values = frame[keys].rename(columns=lambda key: key.removeprefix(KEY_PREFIX))
+    featured = frame.drop(columns=keys)
+    for feature, column in count_features(values, schema, counts).items():  # by their model names
+        featured[feature] = column
     with open_output(name, options) as file:
-        featured = with_count_features(frame.drop(columns=keys), values, counts)
-        featured.rename(columns=schema["renamed"]).to_parquet(file, index=False)
+        featured.to_parquet(file, index=False)
 
 
 def tree_reduce(function, items: list, width: int = 8):
@@ -269,7 +192,7 @@ def build_dataset(
 ):
     """engine/local.build_dataset on the cluster: checks, joins, adds features, encodes and splits the
     main table partition by partition, writing train/test parquet folders into `folder`. Returns
-    (schema, profile). With compute.storage the workers read the main table's files, and write their
+    (schema, profile, raw_test_rows). With compute.storage the workers read the main table's files, and write their
     parts, there.
     """
     source = str(main_path)
@@ -284,11 +207,8 @@ def build_dataset(
     except PipelineError as error:  # parts are absolute paths (for the workers): named as the stage names them
         raise PipelineError(in_workspace(str(error), project)) from None
     first_part.attrs["source"] = source
-    tables = [first_part, *(lookup for lookup, _ in lookups)]
-    numeric, categorical, decisions = choose_feature_columns(data_params, tables, not_features(split, keys))
-    dates = date_columns(tables, numeric)
-    numeric = with_date_numbers(numeric, dates)
-    counted = count_columns(data_params, numeric + categorical)
+    chosen = chosen_columns(data_params, [first_part, *(lookup for lookup, _ in lookups)], keys, split)
+    numeric, categorical, counted, dates = chosen.numeric, chosen.categorical, chosen.counted, chosen.dates
     settings = {"reading": reading, "target": data_params["target"], "numeric": numeric, "categorical": categorical}
     settings |= {"counted": counted, "dates": dates, "split": split, "rows": row_settings(data_params)}
     settings["project"] = project
@@ -297,10 +217,7 @@ def build_dataset(
     if len(parts) > 1 and main_path.is_dir():
         first = parts[0][0]
         columns = (str(first), table_columns(first, reading))
-    lookups = [
-        (with_categories(to_numeric(with_date_parts(lookup, dates), numeric), categorical, keys), key)
-        for lookup, key in lookups
-    ]
+    lookups = clean_lookups(lookups, numeric, categorical, dates)
     # scatter() refuses an empty list: a main table without lookups (data.lookups: []) has none to send
     lookups_future = client.scatter(lookups, broadcast=True) if lookups else []
     cleaned = [
@@ -334,7 +251,7 @@ def build_dataset(
         column: sorted(set().union(*(summary["categories"][column] for summary in summaries))) for column in categorical
     }
     schema = with_model_names(schema, categories)
-    schema |= {"split": split, "dates": dates, **({"columns": decisions} if decisions else {})}
+    schema |= {"split": split, "dates": dates, **({"columns": chosen.decisions} if chosen.decisions else {})}
     rows = len(target_column)
     coverage = {
         source_name: sum(summary["matched"][source_name] for summary in summaries) / rows
@@ -342,7 +259,7 @@ def build_dataset(
     }
     for source_name, share in coverage.items():
         if share == 0:
-            key = next(key for lookup, key in lookups if lookup.attrs["source"] == source_name)
+            key = next(lookup.key for lookup in lookups if lookup.source == source_name)
             raise PipelineError(
                 f"{source_name}: no value of key column {key!r} matches the main table {source}; "
                 "check that both files use the same ids"
@@ -377,7 +294,32 @@ def build_dataset(
         dask.compute(*[delayed(finish_part)(name, counts_future, schema, options) for name in names])
     storage.collect(output, folder)
     write_counts(counts, folder / COUNTS_FILE.name)
-    return schema, profile
+    wanted = split_params["raw_test_rows"]
+    raw_test_rows = first_test_rows(parts, keep, is_test, starts, kept_starts, reading, target, wanted)
+    return schema, profile, raw_test_rows
+
+
+def first_test_rows(
+    parts: list,
+    keep: np.ndarray,
+    is_test: np.ndarray,
+    starts: np.ndarray,
+    kept_starts: np.ndarray,
+    reading: dict,
+    target: str,
+    wanted: int,
+) -> pd.DataFrame:
+    """The first `wanted` rows of the test split as read (without the target), as the local engine
+    keeps them: the partitions are read again here, in order, until there are enough (one, mostly).
+    `keep`: the rows preprocess keeps (core/rows.py), by row of the table; `is_test`, by kept row."""
+    found: list[pd.DataFrame] = []
+    for number, part in enumerate(parts):
+        if sum(len(rows) for rows in found) >= wanted:
+            break
+        frame = read_part(part, reading)
+        kept = frame[keep[starts[number] : starts[number + 1]]]
+        found.append(kept[is_test[kept_starts[number] : kept_starts[number + 1]]].drop(columns=[target]))
+    return pd.concat(found, ignore_index=True).head(wanted) if found else pd.DataFrame()
 
 
 def added_features(summaries: tuple) -> dict[str, str]:

@@ -22,6 +22,7 @@ from sklearn.metrics import get_scorer
 
 from ...core.drift import categorical_summary, drift_columns, numeric_summary, quantile_levels
 from ...core.modeling import cross_validation_plan, is_classifier, model_input, predictions
+from ...scoring.rows import with_categories_restored
 from ..base import unfitted_like
 from .storage import WorkerFiles, open_input
 
@@ -65,10 +66,7 @@ def read_piece(name: str, group: int | None, schema: dict, options: dict) -> pd.
 
 
 def _with_categories(partition: pd.DataFrame, schema: dict) -> pd.DataFrame:
-    partition = partition.copy()
-    for column, categories in schema["categories"].items():
-        partition[column] = pd.Categorical.from_codes(partition[column].to_numpy(), categories=categories)
-    return partition
+    return with_categories_restored(partition, schema)  # the local engine's and serving's code (scoring/rows.py)
 
 
 def feature_distributions(train_split: WorkerFiles, schema: dict, params: dict) -> dict:
