@@ -11,7 +11,8 @@ Tiers (pytest.ini registers them; `make test-fast` runs the first): each test is
 fixtures it uses (TIER_FIXTURES), or by an explicit mark where the costly part is no fixture:
   fast     bakes, hooks, checkers, lint and the generated unit tests (at most `stack_venv`);
   project  needs a set-up project (`ready_project` and everything derived from it);
-  e2e      runs a real outside component: moto S3, act, gitlab-ci-local, the real CML, a Dask cluster, cruft.
+  e2e      runs a real outside component: moto S3, act, gitlab-ci-local, the real CML, a Dask cluster, cruft,
+           a served model's HTTP server.
 A session runs them in that order, and stops after the fast tier if that failed; `make test` runs
 the fast tier first on its own, then the two slower tiers in two lanes on two workers (--lanes).
 """
@@ -461,13 +462,13 @@ def tier_of(item: pytest.Item) -> str:
 
 
 # --- Lanes: the slow tiers on two cores (`make test` runs them with pytest-xdist, -n 2 --lanes) ---
-# The CI tests (act, gitlab-ci-local) share only the published project, which they build from the
-# pinned stack; every other slow test shares the session's set-up project. Each group is a lane:
+# The CI tests (act, gitlab-ci-local, the serving image's CI jobs) share only the published project,
+# which they build from the pinned stack; every other slow test shares the session's set-up project. Each group is a lane:
 # with --lanes, pytest-xdist gives each lane a worker of its own (LaneScheduling), so the two run
 # side by side, each lane builds its shared projects once, and each worker starts its lane's
 # background set-ups at the lane's first test. (pytest-xdist's own --dist loadgroup would do, but it
 # marks groups by rewriting node ids in a way pytest 9 no longer reads.)
-CI_LANE_FILES = {"test_ci_github.py", "test_ci_gitlab.py"}
+CI_LANE_FILES = {"test_ci_github.py", "test_ci_gitlab.py", "test_ci_image.py"}
 
 
 def lane_of_file(name: str) -> str:
