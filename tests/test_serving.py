@@ -92,6 +92,7 @@ def released(reproduced_project, tmp_path_factory) -> dict:
     return {"project": project, "metrics": metrics}
 
 
+@pytest.mark.e2e  # a real HTTP server (uvicorn) serving the bundle
 def test_a_released_bundle_is_served_smoke_checked_and_rolled_back(released):
     project = released["project"]
     # given v0.2.0 in prod, served by make serve STAGE=prod (fetched with dvc artifacts get)
@@ -153,6 +154,7 @@ def dockerfile_instruction(text: str, name: str) -> str:
     return [line.split(None, 1)[1] for line in joined.splitlines() if line.startswith(f"{name} ")][-1]
 
 
+@pytest.mark.e2e  # a real HTTP server (uvicorn) serving the bundle
 def test_the_image_is_linted_and_its_own_command_serves_the_bundle(released, tmp_path):
     project = released["project"]
     dockerfile = (project / "Dockerfile").read_text()
