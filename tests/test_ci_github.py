@@ -31,7 +31,7 @@ from tools.ci_project import GIT_IDENTITY, SECRETS, PublishedProject, edit, publ
 from tools.forge import Recorded
 
 GITHUB = [param for param in combinations() if param.values[0]["ci_provider"] in ("both", "github")]
-REPOSITORY = "acme/music-recommendation"
+REPOSITORY = "acme/ci-check"
 GITHUB_TOKEN = "ghs-token-never-printed"
 COMMENTS = f"/api/v3/repos/{REPOSITORY}/issues/7/comments"  # pull request #7's, in GitHub's REST API
 WATERMARK = '![](https://cml.dev/watermark.png#{sha} "CML watermark model report")'  # as CML 0.20.6 writes it
@@ -149,7 +149,7 @@ def test_training_runs_on_gpu_runners_only_when_asked(gpu, tmp_path):
 # --- The default project, run by act --------------------------------------------------------
 @pytest.fixture(scope="module")
 def published(tmp_path_factory, s3_server, forge) -> PublishedProject:
-    """The trained project, hosted by the forge stand-in as acme/music-recommendation."""
+    """The trained project, hosted by the forge stand-in as acme/ci-check."""
     project = published_project(tmp_path_factory, s3_server)
     forge.add_project(REPOSITORY, project.origin)
     return project
@@ -406,7 +406,7 @@ def test_push_to_main_with_a_reproduced_commit_releases_and_pushes_the_tag(gpu_p
 
 def test_pull_request_from_a_fork_gets_a_clear_message(published, run_act, tmp_path):
     # Given a pull request from a fork, which GitHub runs without this repository's secrets
-    payload = pull_request_event(published, "main", head_repository="someone/music-recommendation")
+    payload = pull_request_event(published, "main", head_repository="someone/ci-check")
 
     # When the workflow runs for it
     run = run_act("main", "pull_request", payload, tmp_path / "run", secrets={})

@@ -34,7 +34,7 @@ from tools.forge import Forge, Recorded, write_log
 GITLAB = [param for param in combinations() if param.values[0]["ci_provider"] in ("both", "gitlab")]
 GITLAB_CI_LOCAL = TEMPLATE / "node_modules" / ".bin" / "gitlab-ci-local"
 REPO_TOKEN = "glpat-never-printed"
-PROJECT = "ml-team/music-recommendation"  # its path on the forge stand-in
+PROJECT = "ml-team/ci-check"  # its path on the forge stand-in
 # A runner clones with its job's token in the URL (gitlab-ci-token:<token>@); so do these pipelines.
 JOB_CREDENTIALS = "gitlab-ci-token:glcbt-job-token"
 NOTES = "/api/v4/projects/{project}/merge_requests/{iid}/notes"
@@ -103,7 +103,7 @@ class Pipeline:
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory, s3_server, forge) -> PublishedProject:
-    """The trained project, hosted by the forge stand-in as ml-team/music-recommendation."""
+    """The trained project, hosted by the forge stand-in as ml-team/ci-check."""
     project = published_project(tmp_path_factory, s3_server)
     forge.add_project(PROJECT, project.origin)
     project.branch("gl-readme", lambda work: (work / "README.md").write_text(

@@ -130,4 +130,4 @@ def test_github_push_to_main_of_a_released_commit_builds_and_pushes_its_image(pu
                                                                    ("docker", "push"), ("docker", "logout")]
     build, login, push = calls[:3]
     assert f"MODEL_VERSION={version}" in build["argv"] and "bundle.json" in build["bundle"]
-    assert login["password_given"] and push["argv"][-1] == f"ghcr.io/acme/music-recommendation:{version}"
+    assert login["password_given"] and push["argv"][-1] == f"ghcr.io/acme/ci-check:{version}"

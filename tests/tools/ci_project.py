@@ -1,15 +1,15 @@
 """A baked project as CI finds it: main trained and pushed, ready for pull/merge request branches.
 
-`published_project` bakes the default project with its DVC remote on the tests' moto S3 server,
-runs `make setup`, `make repro` and `make push` on main, commits the results and pushes them to a
-bare git repository on disk, the "origin" that CI clones (through the forge stand-in that hosts
-it, tools/forge.py). Branches are made in that working copy and pushed. Built once per test
-process, because the CI tests of both providers start from the same main. Its `make setup` runs in
-a .venv seeded with the pinned stack (conftest.seed_venv): what is tested here is CI, whose jobs
-each run their own `make setup` from scratch; setting this working copy up from scratch too would
-only repeat conftest.ready_project. It is baked rather than copied from the session's reproduced
-project: it is the suite's project baked with an S3 remote, which the CI jobs pull from and push
-to, and its sample data is smaller.
+`published_project` bakes the default project, named "CI Check", with its DVC remote on the tests'
+moto S3 server, runs `make setup`, `make repro` and `make push` on main, commits the results and
+pushes them to a bare git repository on disk, the "origin" that CI clones (through the forge
+stand-in that hosts it, tools/forge.py). Branches are made in that working copy and pushed. Built
+once per test process, because the CI tests of both providers start from the same main. Its `make
+setup` runs in a .venv seeded with the pinned stack (conftest.seed_venv): what is tested here is CI,
+whose jobs each run their own `make setup` from scratch; setting this working copy up from scratch
+too would only repeat conftest.ready_project. It is baked rather than copied from the session's
+reproduced project: it is baked with another name and an S3 remote, which the CI jobs pull from and
+push to, and its sample data is smaller.
 
 The CI jobs share caches as a runner's jobs would: this machine's uv cache (`uv_cache_dir`), and
 one mypy cache (`PublishedProject.mypy_cache`, given to the jobs as MYPY_CACHE_DIR): the one that
@@ -89,7 +89,10 @@ def published_project(tmp_path_factory, s3_server) -> PublishedProject:
     bucket = f"ci-{uuid.uuid4().hex[:10]}"
     s3_server.client().create_bucket(Bucket=bucket)
     root = tmp_path_factory.mktemp("ci")
-    project = bake(root, dvc_remote_url=f"s3://{bucket}/music", s3_endpoint_url=s3_server.endpoint)
+    # Named "CI Check": its module, ci_check, sorts before conftest, and such names once failed their
+    # own make lint (issue 20); the CI jobs' make lint keeps that in view, on GitHub and GitLab.
+    project = bake(root, project_name="CI Check", dvc_remote_url=f"s3://{bucket}/music",
+                   s3_endpoint_url=s3_server.endpoint)
     # At 6,000 rows the model still clears baseline.txt comfortably (roc_auc about 0.79 against 0.75).
     if SAMPLE_ROWS != 20000:
         edit(project / "params.yaml", "    rows: 20000\n", f"    rows: {SAMPLE_ROWS}\n")
