@@ -30,7 +30,7 @@ import pandas as pd
 
 from .core.columns import AUTO, check_column_lists, column_list, infer_columns
 from .core.errors import PipelineError
-from .core.tables import to_category
+from .core.tables import text_positions, to_category
 
 
 def add_features(rows: pd.DataFrame) -> pd.DataFrame:
@@ -122,7 +122,18 @@ def as_keys(values: pd.Series) -> pd.Series:
 
 def training_counts(keys: pd.DataFrame) -> dict[str, pd.Series]:
     """Per column of `keys` (the training rows' values), the rows per distinct value."""
-    return {column: as_keys(keys[column]).value_counts(dropna=True) for column in keys.columns}
+    return {column: value_counts(keys[column]) for column in keys.columns}
+
+
+def value_counts(values: pd.Series) -> pd.Series:
+    """How many rows hold each value (as_keys' text), most frequent first; a category's rows are
+    counted by their codes, not by their text."""
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        return as_keys(values).value_counts(dropna=True)
+    counts = np.bincount(values.cat.codes.to_numpy() + 1, minlength=len(values.cat.categories) + 1)[1:]
+    index = pd.Index(as_keys(pd.Series(values.cat.categories)), name=values.name)
+    counted = pd.Series(counts, index=index, name="count")
+    return counted[counts > 0].sort_values(ascending=False, kind="stable")
 
 
 def add_counts(counts: dict[str, pd.Series], partials: list[dict[str, pd.Series]]) -> dict[str, pd.Series]:
@@ -135,8 +146,7 @@ def add_counts(counts: dict[str, pd.Series], partials: list[dict[str, pd.Series]
 
 def count_feature(keys: pd.Series, counts: pd.Series) -> np.ndarray:
     """The count feature of `keys` (float32): the value's training rows, 0 if unseen, NaN if missing."""
-    keys = as_keys(keys)
-    positions = counts.index.get_indexer(keys)  # the index keeps its hash table: a few rows are cheap to count
+    positions = text_positions(counts.index, keys)  # compared as as_keys' text
     counted = np.where(positions >= 0, counts.to_numpy(dtype=np.float64)[positions], 0.0)
     counted[keys.isna().to_numpy()] = np.nan
     return counted.astype(np.float32)

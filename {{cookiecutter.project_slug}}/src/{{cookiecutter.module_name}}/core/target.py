@@ -41,7 +41,8 @@ def as_numbers(column: pd.Series) -> pd.Series:
 def decide_task(column: pd.Series, requested: str, source: str) -> tuple[str, str]:
     """(task, why) for the target `column` of `source`; a forced task the column cannot be is an error."""
     name = column.name
-    present = column.dropna()
+    # Judged on the distinct values, in the order they first appear: the first bad one is the file's.
+    present = pd.Series(column.unique(), name=name).dropna()
     if pd.api.types.is_string_dtype(present) or pd.api.types.is_object_dtype(present):
         present = present[present.astype("string[pyarrow]").str.strip() != ""]
     numbers = as_numbers(present)

@@ -160,7 +160,8 @@ def build_dataset(main: pd.DataFrame, lookups: list[tuple[pd.DataFrame, str]], d
     )
     profile = dataset_profile(task, values, classes, is_test, missing, prepared.coverage, rows_out, split)
     kept = main if keep.all() else main[keep]
-    raw_test_rows = kept[is_test].head(split_params["raw_test_rows"]).drop(columns=[target]).reset_index(drop=True)
+    first_test_rows = np.flatnonzero(is_test)[: split_params["raw_test_rows"]]
+    raw_test_rows = kept.iloc[first_test_rows].drop(columns=[target]).reset_index(drop=True)
     return train, test, schema, profile, counts, raw_test_rows
 
 

@@ -163,6 +163,8 @@ def category_codes(values: pd.Series, dtype: pd.CategoricalDtype) -> np.ndarray:
     the training data never held (a new category reaches the model as a missing one)."""
     column = values if isinstance(values.dtype, pd.CategoricalDtype) else to_category(values)
     codes = column.cat.codes.to_numpy()
+    if column.cat.categories.equals(dtype.categories):  # the rows preprocess made the schema from
+        return codes.astype(np.int32)
     present = codes >= 0
     # Only the categories the rows use are looked up: a lookup table's column keeps all of its own
     # (thousands of artists), and one request uses a few.
