@@ -513,15 +513,22 @@ LANES_STARTED = pytest.StashKey[set[str]]()
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item, nextitem):
-    """With --lanes, start a lane's background work at its first test (see pytest_runtestloop).
+    """Under pytest-xdist, start the background work at a worker's first test (see pytest_runtestloop):
+    with --lanes, each lane's on its worker; without, all of it on the first worker.
     After the last fast test, stop if any test failed: a broken bake is reported in minutes, not
     after the end-to-end runs (`pytest -m "project or e2e"` runs the rest regardless)."""
     lanes = item.config.stash.setdefault(LANES_STARTED, set())
-    lane = lane_of_file(item.path.name)
-    if is_xdist_worker(item.config) and item.config.getoption("lanes") and lane not in lanes:
+    by_lane = item.config.getoption("lanes")
+    lane = lane_of_file(item.path.name) if by_lane else "all"
+    if is_xdist_worker(item.config) and lane not in lanes:
         lanes.add(lane)
-        start_background_work(item.session, [other for other in item.session.items
-                                             if lane_of_file(other.path.name) == lane])
+        if by_lane:
+            start_background_work(item.session, [other for other in item.session.items
+                                                 if lane_of_file(other.path.name) == lane])
+        elif item.config.workerinput.get("workerid") == "gw0":
+            # Without lanes (make test-fast: -n auto --dist loadfile) the first worker starts the
+            # shared set-ups (the pinned stack's build); another worker that needs one waits for it there.
+            start_background_work(item.session, item.session.items)
     result = yield
     if (nextitem is not None and item.stash.get(TIER, "") == "fast" and nextitem.stash.get(TIER, "") != "fast"
             and item.session.testsfailed):
