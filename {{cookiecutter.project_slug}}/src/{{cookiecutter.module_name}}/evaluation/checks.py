@@ -25,7 +25,6 @@ than always predicting the mean, predictions that vary; cross-validation folds a
 import math
 
 import numpy as np
-from sklearn import metrics
 
 from ..core.errors import PipelineError
 from ..core.paths import DATA_PROFILE_FILE
@@ -171,6 +170,9 @@ def beats_chance_checks(labels: np.ndarray, probabilities: np.ndarray, classes: 
     """Each class told apart from the rest better than chance: its one-vs-rest ROC AUC above 0.5 by more
     than chance_standard_errors standard errors of a useless model's AUC on the test rows (on 114 rows
     of which 42 are the class: 0.61 with 2; on 4 000 rows, 0.52). Equal probabilities score exactly 0.5."""
+    # heavy (scipy): sanity-check alone scores; the gate and the report import this module for its rules
+    from sklearn.metrics import roc_auc_score
+
     checks = []
     for index, name in enumerate(classes):
         is_class = labels == index
@@ -183,7 +185,7 @@ def beats_chance_checks(labels: np.ndarray, probabilities: np.ndarray, classes: 
             )
             checks.append(check(f"beats_chance[{name}]", 0.5, 0.5, False, detail))
             continue
-        auc = float(metrics.roc_auc_score(is_class, probabilities[:, index]))
+        auc = float(roc_auc_score(is_class, probabilities[:, index]))
         threshold = round(0.5 + sanity["chance_standard_errors"] * chance_auc_noise(positives, negatives), 6)
         checks.append(
             check(
@@ -226,6 +228,8 @@ def cv_fold_check(fold_scores: np.ndarray, max_deviation: float, noise: float = 
 def regression_checks(actual: np.ndarray, predicted: np.ndarray, target: dict, settings: dict) -> list[dict]:
     """Checks on the test predictions. `target` is the data profile's target_summary (training split's
     min, max, mean, std); `settings` is params.yaml sanity.regression."""
+    from sklearn.metrics import r2_score  # heavy (scipy): see beats_chance_checks
+
     finite = np.isfinite(predicted)
     span = max(target["max"] - target["min"], np.finfo(float).tiny)
     spread = max(target["std"], np.finfo(float).tiny)
@@ -234,7 +238,7 @@ def regression_checks(actual: np.ndarray, predicted: np.ndarray, target: dict, s
     outside = max(0.0, target["min"] - float(shown.min()), float(shown.max()) - target["max"]) / span
     outside = outside if finite.all() else np.inf
     bias = abs(float(np.mean(actual - predicted))) / spread if finite.all() else np.inf
-    r2 = float(metrics.r2_score(actual, predicted)) if finite.all() else -np.inf
+    r2 = float(r2_score(actual, predicted)) if finite.all() else -np.inf
     ratio = float(np.std(predicted)) / max(float(np.std(actual)), np.finfo(float).tiny) if finite.all() else 0.0
     return [
         check(
