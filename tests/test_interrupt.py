@@ -37,15 +37,18 @@ def test_ctrl_c_during_preprocess_prints_one_line_exits_130_and_leaves_nothing_h
         [".venv/bin/python", "-m", f"{MODULE}.stages.preprocess"],
         cwd=project_copy, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    # At once when its output folder appears: the main table is read, checked, split and written
-    # into it after that (a few seconds for 2 M rows; a second is too long to wait since issue 25).
+    # The moment its temporary output folder appears, the stage is frozen (SIGSTOP) so that however
+    # slowly this test is scheduled on a busy machine, Ctrl-C reaches it mid-work: the main table is
+    # read, checked, split and written into that folder after it appears.
     deadline = time.monotonic() + 120
     while not list((project_copy / "data").glob(".processed.*")) and time.monotonic() < deadline:
         assert stage.poll() is None, stage.communicate()
-        time.sleep(0.02)
+        time.sleep(0.01)
+    os.kill(stage.pid, signal.SIGSTOP)
     assert list((project_copy / "data").glob(".processed.*")), "preprocess never started writing"
     assert stage.poll() is None, "preprocess finished before it could be interrupted: give it more rows"
     os.kill(stage.pid, signal.SIGINT)
+    os.kill(stage.pid, signal.SIGCONT)  # the pending Ctrl-C arrives as it resumes
     stdout, stderr = stage.communicate(timeout=120)
     # then it says so on one line, exits as an interrupted command does, without a traceback
     assert stage.returncode == 130, stdout + stderr

@@ -26,7 +26,12 @@ def run(main: Callable[[], None]) -> None:
         sys.exit(1)
     except KeyboardInterrupt:
         print("interrupted; nothing half-written was left behind", file=sys.stderr)
-        sys.exit(130)
+        # At once, without the interpreter's shutdown: the temporary outputs are gone already
+        # (atomic_path), and a pyarrow CSV read cut short by Ctrl-C can leave threads that abort
+        # the shutdown ("terminate called without an active exception", exit 134 instead of 130).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
     except Exception as error:  # a state no check foresaw: still one line, and still a failure
         if os.environ.get("PIPELINE_TRACEBACK"):
             raise

@@ -23,13 +23,15 @@ def atomic_path(target: Path, directory: bool = False) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     if directory:
         temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        temporary.chmod(0o777 & ~_umask())
     else:
         handle, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        os.close(handle)
         temporary = Path(name)
-        temporary.chmod(0o666 & ~_umask())  # mkstemp makes it private; give it a normal file's mode
-    try:
+    try:  # from the moment it exists: a Ctrl-C between making it and using it removes it too
+        if directory:
+            temporary.chmod(0o777 & ~_umask())
+        else:
+            os.close(handle)
+            temporary.chmod(0o666 & ~_umask())  # mkstemp makes it private; give it a normal file's mode
         yield temporary
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True) if directory else temporary.unlink(missing_ok=True)
