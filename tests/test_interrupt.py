@@ -28,6 +28,13 @@ def temporaries(project: Path) -> list[Path]:
     ]
 
 
+def as_from_a_terminal() -> None:
+    """Ctrl-C's signal handled as it is for a command typed at a terminal, whatever started the suite:
+    a shell without job control starts a background job (`make test &`) with SIGINT ignored, and
+    Python leaves an inherited SIG_IGN in place, so the stage would not see Ctrl-C at all."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_during_preprocess_prints_one_line_exits_130_and_leaves_nothing_half_written(project_copy):
     # given a set-up project whose raw data is large, and no processed data yet
     run(["make", "sample-data", f"ROWS={ROWS}"], cwd=project_copy)
@@ -36,6 +43,7 @@ def test_ctrl_c_during_preprocess_prints_one_line_exits_130_and_leaves_nothing_h
     stage = subprocess.Popen(
         [".venv/bin/python", "-m", f"{MODULE}.stages.preprocess"],
         cwd=project_copy, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=as_from_a_terminal,
     )
     # The moment its temporary output folder appears, the stage is frozen (SIGSTOP) so that however
     # slowly this test is scheduled on a busy machine, Ctrl-C reaches it mid-work: the main table is
