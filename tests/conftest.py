@@ -45,6 +45,11 @@ DEFAULTS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
 # in its messages, the outer jobserver): each test's make is a user's, at a shell.
 for _name in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS"):
     os.environ.pop(_name, None)
+# Nor does a user's shell or a CI runner set PYTHONDONTWRITEBYTECODE (some containers do, this
+# machine's among them). With it, a CI job's fresh .venv (make setup skips compiling the whole stack
+# when CI=true) has every Python process compile each module it imports, dvc's, pandas' and
+# xgboost's, from source: the pipeline of one act run took twice the CPU time.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 def bake(output_dir: Path, **answers: str) -> Path:
@@ -464,14 +469,15 @@ def tier_of(item: pytest.Item) -> str:
 # --- Lanes: the slow tiers on two cores (`make test` runs them with pytest-xdist, -n 2 --lanes) ---
 # The CI tests (act, gitlab-ci-local, the serving image's CI jobs) share the published project,
 # which they build from the pinned stack; every other slow test shares the session's set-up project.
-# Two lanes of about equal time: the CI tests (about 635 s of tests on this 2-core machine, from make
-# test's durations) with the bench and the Dask-on-S3 tests (135 s, for a set-up project built once
-# more in that lane), and the rest (about 775 s). With --lanes, pytest-xdist gives each lane a
-# worker of its own (LaneScheduling), so the two run side by side, each lane builds its shared
-# projects once, and each worker starts its lane's background set-ups at the lane's first test.
+# Two lanes of about equal time (make test's durations on this 2-core machine): the CI tests (about
+# 400 s) with the bench, the Dask-on-S3 and the remote round-trip tests (about 220 s, for a set-up
+# project built once more in that lane), and the rest (about 620 s). With --lanes, pytest-xdist gives
+# each lane a worker of its own (LaneScheduling), so the two run side by side, each lane builds its
+# shared projects once, and each worker starts its lane's background set-ups at the lane's first test.
 # (pytest-xdist's own --dist loadgroup would do, but it marks groups by rewriting node ids in a way
 # pytest 9 no longer reads.)
-CI_LANE_FILES = {"test_ci_github.py", "test_ci_gitlab.py", "test_ci_image.py", "test_bench.py", "test_dask_storage.py"}
+CI_LANE_FILES = {"test_ci_github.py", "test_ci_gitlab.py", "test_ci_image.py", "test_bench.py", "test_dask_storage.py",
+                 "test_remote.py"}
 
 
 def lane_of_file(name: str) -> str:
