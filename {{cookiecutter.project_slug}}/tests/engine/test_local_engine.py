@@ -1,4 +1,5 @@
-"""The local engine's dataset: joining, encoding, splitting, and errors that name the file and the column."""
+"""The local engine: its dataset (joining, encoding, splitting, errors that name the file and the column)
+and the sample its cross-validation reads."""
 
 import re
 
@@ -7,7 +8,10 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.module_name }}.core.errors import PipelineError
-from {{ cookiecutter.module_name }}.engine.local import build_dataset
+from {{ cookiecutter.module_name }}.core.modeling import cross_validation_rows, fit_model
+from {{ cookiecutter.module_name }}.engine.base import encode_for_disk
+from {{ cookiecutter.module_name }}.engine.local import LocalEngine, build_dataset, cross_validate, load_split
+from {{ cookiecutter.module_name }}.models import build_model
 
 from conftest import DATA_PARAMS, SPLIT_PARAMS, with_source
 
@@ -172,3 +176,21 @@ def test_a_regression_target_left_empty_or_infinite_is_dropped_when_asked():
     train, test, _, profile, *_ = build_dataset(main, [], params, SPLIT_PARAMS)
     assert profile["rows_out"]["missing_target_dropped"] == 2
     assert np.isfinite(np.concatenate([train["pay"], test["pay"]])).all() and len(train) + len(test) == 238
+
+
+def test_cross_validation_reads_only_its_sample_and_scores_it_as_on_the_whole_split(dataset, tmp_path):
+    # given a processed training split on disk, more rows than sanity.cv_max_rows, and a model trained on it
+    train, _, schema, _ = dataset
+    split = tmp_path / "train.parquet"
+    encode_for_disk(train).to_parquet(split, index=False)
+    params = {"model": "random_forest", "seed": 0, "validation_share": 0.1, "random_forest": {"n_estimators": 10}}
+    features, labels = load_split(split, schema)
+    model = fit_model(build_model(params, "classification"), features, labels, params)
+    sanity = {"cv_max_rows": 200, "cv_folds": 3}
+    # when the local engine cross-validates, reading only the sampled rows of the file
+    scores = LocalEngine().cross_validate(model, split, schema, params, sanity)
+    # then those rows are the sample drawn from the whole split, and their folds score the same
+    rows = cross_validation_rows(len(labels), sanity, seed=0)
+    assert rows is not None and len(rows) == 200 < len(labels)
+    pd.testing.assert_frame_equal(load_split(split, schema, rows)[0], features.iloc[rows].reset_index(drop=True))
+    np.testing.assert_array_equal(scores, cross_validate(model, features, labels, params, sanity, "classification"))

@@ -69,6 +69,14 @@ def cross_validation_plan(labels, task: str, sanity: dict, seed: int):
     return scoring, StratifiedKFold(n_splits=sanity["cv_folds"], shuffle=True, random_state=seed)
 
 
+def cross_validation_rows(rows: int, sanity: dict, seed: int) -> np.ndarray | None:
+    """The positions (ascending) of the at most sanity.cv_max_rows training rows that sanity-check's
+    cross-validation uses, the same whichever engine reads them; None when it uses all `rows`."""
+    if rows <= sanity["cv_max_rows"]:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(rows, sanity["cv_max_rows"], replace=False))
+
+
 def model_input(features: pd.DataFrame, model) -> pd.DataFrame:
     """Features as `model` wants them: pandas categories for xgboost that splits on categories
     (enable_categorical); otherwise each category's integer code, a missing value being -1, a code

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from ..core.errors import PipelineError, run
 from ..core.files import atomic_path, read_json
-from ..core.modeling import load_model, predictions
+from ..core.modeling import predictions
 from ..core.params import load_params
 from ..core.paths import (
     BUNDLE_DIR,
@@ -34,7 +34,7 @@ from ..core.paths import (
     TEST_FILE,
 )
 from ..dataset import read_table, reading_params
-from ..scoring.bundle import REFERENCE_PREDICTIONS, REFERENCE_ROWS, load_bundle, lookup_columns, write_bundle
+from ..scoring.bundle import REFERENCE_PREDICTIONS, REFERENCE_ROWS, Bundle, load_bundle, lookup_columns, write_bundle
 from ..scoring.rows import decoded_features, transform_settings
 from ..scoring.score import Scorer
 
@@ -82,9 +82,9 @@ def manifest(params: dict, schema: dict, main_columns: list[str]) -> dict:
     }
 
 
-def check_skew(folder: Path, raw_rows: pd.DataFrame, expected: np.ndarray) -> None:
-    """The bundle in `folder` answers for `raw_rows` as evaluate did (`expected`), or the stage fails."""
-    served = Scorer(load_bundle(folder)).score(raw_rows).outputs
+def check_skew(bundle: Bundle, raw_rows: pd.DataFrame, expected: np.ndarray) -> None:
+    """The bundle answers for `raw_rows` as evaluate did (`expected`), or the stage fails."""
+    served = Scorer(bundle).score(raw_rows).outputs
     served, expected = np.asarray(served, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     differs = ~np.isclose(served, expected, rtol=TOLERANCE, atol=TOLERANCE)
     if served.shape != expected.shape or differs.any():
@@ -102,10 +102,7 @@ def main() -> None:
     schema = read_json(SCHEMA_FILE)
     raw_rows = pd.read_parquet(RAW_TEST_ROWS_FILE)
     raw_rows.attrs["source"] = str(RAW_TEST_ROWS_FILE)
-    model = load_model(MODEL_FILE)
-    # evaluate's predictions for the same rows: the processed test split through the model-input code
     test_rows = first_rows(TEST_FILE, len(raw_rows))
-    expected = np.asarray(predictions(model, decoded_features(test_rows, schema))).reshape(len(test_rows), -1)
     transform = transform_settings(data, schema)
     wanted = {*transform["numeric"], *transform["categorical"], *transform["counted"], *transform["dates"]}
     reading = reading_params(data)
@@ -125,9 +122,13 @@ def main() -> None:
     }
     with atomic_path(BUNDLE_DIR, directory=True) as folder:
         write_bundle(folder, files, lookups, manifest(params, schema, list(raw_rows.columns)))
+        bundle = load_bundle(folder)  # as serving loads it; its model is MODEL_FILE's bytes, loaded once
+        # evaluate's predictions for the same rows: the processed test split through the model-input code
+        expected = np.asarray(predictions(bundle.model, decoded_features(test_rows, schema)))
+        expected = expected.reshape(len(test_rows), -1)
         columns = [str(index) for index in range(expected.shape[1])]
         pd.DataFrame(expected, columns=columns).to_parquet(folder / REFERENCE_PREDICTIONS, index=False)
-        check_skew(folder, raw_rows, expected if schema["task"] == "classification" else expected[:, 0])
+        check_skew(bundle, raw_rows, expected if schema["task"] == "classification" else expected[:, 0])
     print(
         f"bundle: {BUNDLE_DIR} ({len(lookups)} lookup tables); the scoring path answers for {len(raw_rows)} raw "
         "test rows as evaluate did"

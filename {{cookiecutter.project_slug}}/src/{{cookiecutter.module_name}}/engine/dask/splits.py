@@ -21,7 +21,7 @@ from sklearn.base import clone
 from sklearn.metrics import get_scorer
 
 from ...core.drift import categorical_summary, drift_columns, numeric_summary, quantile_levels
-from ...core.modeling import cross_validation_plan, is_classifier, model_input, predictions
+from ...core.modeling import cross_validation_plan, cross_validation_rows, is_classifier, model_input, predictions
 from ...scoring.rows import with_categories_restored
 from ..base import unfitted_like
 from .storage import WorkerFiles, open_input
@@ -148,10 +148,10 @@ def cross_validate(
     features, labels = read_split(train_split, schema)
     starts = offsets(features)
     rows = int(starts[-1])
-    if rows > sanity["cv_max_rows"]:
-        rng = np.random.default_rng(train_params["seed"])
+    sample = cross_validation_rows(rows, sanity, train_params["seed"])
+    if sample is not None:
         keep = np.zeros(rows, dtype=bool)
-        keep[np.sort(rng.choice(rows, sanity["cv_max_rows"], replace=False))] = True
+        keep[sample] = True
         features, labels = select_rows(features, keep, starts), select_rows(labels, keep, starts)
 
     sample, sample_labels = dask.compute(features, labels)
