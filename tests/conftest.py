@@ -548,10 +548,15 @@ def pytest_runtest_protocol(item, nextitem):
 
 
 _tier_times: dict[str, list] = {}  # tier -> [first test's start, last test's end, tests]: in the process that reports
+_lane_seconds: dict[str, float] = {}  # lane -> its tests' time (setup, call and teardown)
 
 
 def pytest_runtest_logreport(report):
-    """Note each tier's time span from the test reports (under pytest-xdist, in the controller)."""
+    """Note each tier's time span, and each lane's time, from the test reports (under pytest-xdist, in
+    the controller)."""
+    if report.when in ("setup", "call", "teardown"):
+        lane = lane_of_file(report.nodeid.split("::")[0].rsplit("/", 1)[-1])
+        _lane_seconds[lane] = _lane_seconds.get(lane, 0.0) + report.duration
     tier = next((tier for tier in TIERS if tier in report.keywords), None)
     if tier and report.when in ("setup", "call", "teardown"):
         times = _tier_times.setdefault(tier, [report.start, report.stop, 0])
@@ -560,7 +565,11 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_terminal_summary(terminalreporter):
-    """One line: how long each tier took, from its first test's start to its last test's end."""
+    """One line: how long each tier took, from its first test's start to its last test's end; with
+    --lanes, one more: how long each lane's tests took (the lanes are evened from it)."""
     if _tier_times:
         terminalreporter.write_line("tiers: " + ", ".join(
             f"{tier} {tests} tests in {stop - start:.0f} s" for tier, (start, stop, tests) in _tier_times.items()))
+    if terminalreporter.config.getoption("lanes") and _lane_seconds:
+        terminalreporter.write_line("lanes: " + ", ".join(
+            f"{lane} {seconds:.0f} s of tests" for lane, seconds in sorted(_lane_seconds.items())))
