@@ -66,10 +66,11 @@ prerequisites:
 lock: $(VENV)/.installed
 	scripts/lock.sh
 
-## Benchmark the default project at ROWS rows (default 1000000) against an expert's one-file script (EXPERT=0 skips it) and the tutorial's approach (SEED_APPROACH=0 skips it); ENGINE=dask runs it on Dask
+## Benchmark the default project at ROWS rows (default 1000000) against an expert's one-file script (EXPERT=0 skips it) and the tutorial's approach (SEED_APPROACH=0 skips it); ENGINE=dask runs it on Dask; SERVING_REQUESTS single-row requests (default 500)
 bench: $(VENV)/.installed
 	$(VENV)/bin/python scripts/bench.py --rows "$$BENCH_ROWS" --seed-approach "$$BENCH_SEED_APPROACH" \
-	  --expert "$$BENCH_EXPERT" --project "$$BENCH_PROJECT" --out "$$BENCH_OUT" --engine "$$BENCH_ENGINE"
+	  --expert "$$BENCH_EXPERT" --project "$$BENCH_PROJECT" --out "$$BENCH_OUT" --engine "$$BENCH_ENGINE" \
+	  --serving-requests "$$BENCH_SERVING_REQUESTS"
 
 # Exported to the recipe only, and read there as shell variables: make's $(...) text would let a
 # value inject commands. PROJECT= benchmarks an existing set-up project (tests reuse theirs);
@@ -80,3 +81,4 @@ bench: export BENCH_EXPERT := $(or $(EXPERT),1)
 bench: export BENCH_PROJECT := $(PROJECT)
 bench: export BENCH_OUT := $(or $(OUT),bench)
 bench: export BENCH_ENGINE := $(or $(ENGINE),local)
+bench: export BENCH_SERVING_REQUESTS := $(or $(SERVING_REQUESTS),500)

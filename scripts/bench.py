@@ -150,10 +150,10 @@ def run_peer(script: str, name: str, project: Path, work: Path, env: dict) -> di
     return {**result, **{key: value for key, value in scored.items() if key != "same_split"}}
 
 
-def run_serving(project: Path, work: Path, env: dict) -> dict:
+def run_serving(project: Path, work: Path, env: dict, single: int) -> dict:
     out = work / "serving.json"
-    checked([str(project / ".venv/bin/python"), str(TEMPLATE / "scripts/bench_serving.py"), "--out", str(out)],
-            cwd=project, env={**env, "PYTHONPATH": str(TEMPLATE / "scripts")})
+    checked([str(project / ".venv/bin/python"), str(TEMPLATE / "scripts/bench_serving.py"), "--out", str(out),
+             "--single", str(single)], cwd=project, env={**env, "PYTHONPATH": str(TEMPLATE / "scripts")})
     return json.loads(out.read_text())
 
 
@@ -222,9 +222,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=TEMPLATE / "bench", help="work folder (default: bench/)")
     parser.add_argument("--project", default="", help="use this set-up project instead of baking one (it is changed)")
     parser.add_argument("--engine", choices=["local", "dask"], default="local", help="compute.engine of the pipeline")
+    parser.add_argument("--serving-requests", type=int, default=500,
+                        help="single-row requests timed against the served model, and in-process (default: 500)")
     arguments = parser.parse_args()
     if arguments.rows < 1000:
         fail(f"--rows {arguments.rows}: use at least 1000 rows")
+    if arguments.serving_requests < 10:
+        fail(f"--serving-requests {arguments.serving_requests}: time at least 10 requests (a p99 needs some)")
     work = arguments.out.resolve()
     work.mkdir(parents=True, exist_ok=True)
 
@@ -268,7 +272,7 @@ def main() -> None:
         progress(f"plain Dask user's script: {results['dask_user']['wall_s']} s, ROC AUC {results['dask_user']['roc_auc']}")
 
     progress("serving: single-row latency and 1,000-row throughput, served and in-process (bench_serving.py)")
-    results["serving"] = run_serving(project, work, env)
+    results["serving"] = run_serving(project, work, env, arguments.serving_requests)
 
     if arguments.seed_approach:
         progress("the tutorial's approach (pandas merges + RandomForest) on the same split")

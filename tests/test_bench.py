@@ -2,7 +2,8 @@
 
 Figures only, no timing assertions: speed belongs to the benchmark, not to tests. To stay short
 it benchmarks a copy of the session's set-up project (PROJECT=) instead of baking and setting up
-one more (the same cookiecutter + make setup that conftest.ready_project runs), at 20 000 rows.
+one more (the same cookiecutter + make setup that conftest.ready_project runs), at 20 000 rows and
+with 50 single-row requests to the served model instead of 500.
 """
 
 import json
@@ -17,14 +18,15 @@ def test_make_bench_measures_every_stage_and_its_peers(ready_project, tmp_path):
     project = copy_project(ready_project, tmp_path)
     out = tmp_path / "bench"
 
-    result = run(["make", "bench", "ROWS=20000", "SEED_APPROACH=1", f"PROJECT={project}", f"OUT={out}"],
-                 cwd=TEMPLATE, env={"OMP_WAIT_POLICY": "passive"})
+    result = run(["make", "bench", "ROWS=20000", "SEED_APPROACH=1", "SERVING_REQUESTS=50", f"PROJECT={project}",
+                  f"OUT={out}"], cwd=TEMPLATE, env={"OMP_WAIT_POLICY": "passive"})
 
     results = json.loads((out / "results.json").read_text())
     assert set(results) >= {"rows", "machine", "stages", "pipeline", "expert", "seed", "noop", "serving"}
     serving = results["serving"]
     assert all(value > 0 for value in serving["single_row_ms"].values())
     assert serving["rows_per_second_1000"]["served"] > 0 and serving["rows_per_second_1000"]["in_process"] > 0
+    assert serving["requests"] == {"single": 50, "batches": 20}
     assert results["rows"] == 20000
     assert json.loads((project / "reports/data_profile.json").read_text())["rows"]["total"] == 20000
     assert set(results["machine"]) >= {"cpus", "memory_gb", "python", "packages"}
