@@ -120,12 +120,14 @@ class Background:
     read by `wait`.
     """
 
-    def __init__(self, name: str, command: list[str], cwd: Path, logs: Path, env: dict | None = None):
+    def __init__(self, name: str, command: list[str], cwd: Path, logs: Path, env: dict | None = None,
+                 pass_fds: tuple[int, ...] = ()):
         self.command, self.cwd = command, cwd
         self.logs = logs / f"{name}.stdout", logs / f"{name}.stderr"
         with open(self.logs[0], "w") as stdout, open(self.logs[1], "w") as stderr:
             self.process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **(env or {})}, stdout=stdout,
-                                            stderr=stderr, stdin=subprocess.DEVNULL, start_new_session=True)
+                                            stderr=stderr, stdin=subprocess.DEVNULL, start_new_session=True,
+                                            pass_fds=pass_fds)
 
     def wait(self) -> subprocess.CompletedProcess:
         """The finished command's result; the test fails, showing its output, if it failed."""
@@ -165,12 +167,15 @@ _stack: dict = {}  # this process's stack: its path, its open lock files, a buil
 
 # Two file locks per stack. `<stack>.lock`: every process that uses the stack holds it shared until
 # it exits; pruning deletes only a stack whose lock it can take exclusively at once. `<stack>.build.lock`:
-# held exclusively while a process checks whether the stack is built and, if not, builds it, so two
-# sessions (or two pytest-xdist workers) never build it twice, and none waits on a lock held for life.
+# held exclusively while a process checks whether the stack is built and starts its build, and then
+# by the build itself (its processes inherit the lock's descriptor) until it ends: two sessions (or
+# two pytest-xdist workers) never build it twice, and one that needs it waits exactly as long as the
+# build runs, not until the process that started it first needs the stack too (that had a worker
+# wait a minute for a stack long built).
 
 
 def start_stack_build() -> None:
-    """Take the pinned stack's locks and, if it is not built yet, start building it in the background.
+    """Take the pinned stack's shared lock and, if it is not built yet, start building it in the background.
 
     Called as soon as the tests that need the stack are known (pytest_runtestloop), so the build (a
     minute or two the first time a lock is seen, most of it bytecode compilation) runs while other
@@ -184,17 +189,26 @@ def start_stack_build() -> None:
     TEST_CACHE.mkdir(parents=True, exist_ok=True)
     using = open(TEST_CACHE / f"{venv.name}.lock", "w")  # noqa: SIM115 - held until this process exits
     fcntl.flock(using, fcntl.LOCK_SH)  # waits only while a pruning session deletes this stack
-    building = open(TEST_CACHE / f"{venv.name}.build.lock", "w")  # noqa: SIM115 - closed once it is built
-    fcntl.flock(building, fcntl.LOCK_EX)  # waits while another process builds it
-    _stack.update(venv=venv, using=using, building=building)
-    if not (venv / ".complete").exists():
+    _stack.update(venv=venv, using=using, lock=lock, python=python)
+    start_build_unless_built()
+
+
+def start_build_unless_built() -> None:
+    """Wait while another process's build of the stack runs; start one here if the stack is still not built."""
+    venv, python = _stack["venv"], _stack["python"]
+    with open(TEST_CACHE / f"{venv.name}.build.lock", "w") as building:
+        fcntl.flock(building, fcntl.LOCK_EX)
+        if (venv / ".complete").exists():
+            return
         shutil.rmtree(venv, ignore_errors=True)  # what a build cut short left
         python_of = f"--python {shlex.quote(python)}"
         # relocatable: its console scripts find their python beside them, in a seed_venv copy too
         build = (f"uv venv --quiet --relocatable {python_of} {shlex.quote(str(venv))} && uv pip sync --quiet "
-                 f"--compile-bytecode --python {shlex.quote(str(venv / 'bin/python'))} {shlex.quote(str(lock))}")
+                 f"--compile-bytecode --python {shlex.quote(str(venv / 'bin/python'))} "
+                 f"{shlex.quote(str(_stack['lock']))} && echo 'built by the template tests (tests/conftest.py)' "
+                 f"> {shlex.quote(str(venv / '.complete'))}")
         _stack["build"] = Background(f"{venv.name}-build", ["bash", "-c", build], cwd=TEST_CACHE, logs=TEST_CACHE,
-                                     env={"PATH": tool_path()})
+                                     env={"PATH": tool_path()}, pass_fds=(building.fileno(),))
 
 
 def pinned_stack() -> Path:
@@ -207,11 +221,11 @@ def pinned_stack() -> Path:
     """
     start_stack_build()
     venv = _stack["venv"]
-    if "build" in _stack:
-        _stack.pop("build").wait()
-        (venv / ".complete").write_text("built by the template's tests (tests/conftest.py)\n")
     if not _stack.get("ready"):
-        _stack.pop("building").close()  # built: others may check it now
+        if "build" not in _stack:
+            start_build_unless_built()  # another process's build may be running: wait for it
+        if "build" in _stack:
+            _stack.pop("build").wait()
         os.utime(venv / ".complete")  # the stacks not used for longest are pruned first
         prune_stack_venvs(keep=venv)
         _stack["ready"] = True
@@ -247,7 +261,7 @@ def mypy_cache_of(stack: Path) -> Path:
 
     mypy checks again every file whose content differs from what its cache recorded (and what
     depends on it), so a warm cache finds the errors a cold one finds; what it saves is the
-    analysis of the unchanged files and of the stack's libraries. test_lifecycle checks that an
+    analysis of the unchanged files and of the stack's libraries. test_lint checks that an
     error is still found with it.
     """
     return TEST_CACHE / f"mypy-{stack.name.removeprefix('stack-')}"
@@ -508,13 +522,19 @@ def is_xdist_worker(config) -> bool:
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects by these marks
 def pytest_collection_modifyitems(config, items):
-    """Mark each test with its tier, and run the cheapest tiers first (stable: files keep their order)."""
+    """Mark each test with its tier, and run the cheapest tiers first (stable: files keep their order).
+
+    In the fast tier the files with a test that needs the pinned stack come last: its first build
+    (started with the first test, a minute of CPU on a fresh machine) then runs beside the bakes and
+    hooks instead of holding a worker that waits for it (35 s of the fast tier, measured)."""
     for item in items:
         tier = tier_of(item)
         if not item.get_closest_marker(tier):
             item.add_marker(tier)
         item.stash[TIER] = tier
-    items.sort(key=lambda item: TIERS.index(item.stash[TIER]))
+    needs_stack = {item.path for item in items
+                   if item.stash[TIER] == "fast" and set(getattr(item, "fixturenames", ())) & STACK_FIXTURES}
+    items.sort(key=lambda item: (TIERS.index(item.stash[TIER]), item.stash[TIER] == "fast" and item.path in needs_stack))
 
 
 LANES_STARTED = pytest.StashKey[set[str]]()

@@ -92,4 +92,4 @@ def test_make_lint_refuses_an_import_that_climbs_the_layers(project):
     # then import-linter names the broken contract and the import
     assert result.returncode != 0
     assert "BROKEN" in result.stdout and f"{MODULE}.core.shortcut -> {MODULE}.stages.train" in result.stdout
-    # (the same project without the shortcut passes: tests/test_lifecycle.py lints every combination)
+    # (the same project without the shortcut passes: tests/test_lint.py lints every combination)

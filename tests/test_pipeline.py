@@ -165,7 +165,7 @@ def test_generated_unit_tests_pass(stack_venv, tmp_path):
     project = bake(tmp_path)
     # when its own make test runs
     tests = run(["make", "test", f"VENV={stack_venv}"], cwd=project, env={"PYTHONPATH": str(project / "src")})
-    # then every unit test passes (its make lint is test_lifecycle's, on every combination)
+    # then every unit test passes (its make lint is test_lint's, on every combination)
     assert re.search(r"\d+ passed", tests.stdout) and "failed" not in tests.stdout
 
 

@@ -15,7 +15,7 @@ The CI jobs share caches as a runner's jobs would: this machine's uv cache (`uv_
 one mypy cache (`PublishedProject.mypy_cache`, given to the jobs as MYPY_CACHE_DIR): the one that
 the lint tests keep with the pinned stack between sessions (conftest.mypy_cache_of). mypy still
 checks every job's checkout: a file whose content differs from what the cache recorded is checked
-again, so a type error is found with a warm cache as with a cold one (test_lifecycle checks that);
+again, so a type error is found with a warm cache as with a cold one (test_lint checks that);
 only the unchanged files (and the libraries' stubs) are not re-analysed in every pipeline.
 """
 
