@@ -41,8 +41,8 @@ demo: $(VENV)/.installed
 
 # The fast tier first, on its own: a broken bake fails make test in minutes. It runs on a
 # pytest-xdist worker per CPU, each test file whole on one worker (its module fixtures built once):
-# 95 s instead of 172 s on this 2-core machine. Then the project and e2e tiers on two workers, one
-# per lane (tests/conftest.py): the CI tests beside the others.
+# 80 s with its caches warm on this 2-core machine (172 s serially, before). Then the project and
+# e2e tiers on two workers, one per lane (tests/conftest.py): the CI tests beside the others.
 # Exit status 5 is pytest's "no test selected", which PYTEST_ARGS="-k ..." may make of either run.
 ## Install the test tools (Python and Node) and run the whole test-suite, its fast tier first
 test: prerequisites $(VENV)/.installed node_modules/.installed
