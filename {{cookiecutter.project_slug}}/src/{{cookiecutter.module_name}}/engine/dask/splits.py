@@ -148,10 +148,10 @@ def cross_validate(
     features, labels = read_split(train_split, schema)
     starts = offsets(features)
     rows = int(starts[-1])
-    sample = cross_validation_rows(rows, sanity, train_params["seed"])
-    if sample is not None:
+    chosen = cross_validation_rows(rows, sanity, train_params["seed"])
+    if chosen is not None:
         keep = np.zeros(rows, dtype=bool)
-        keep[sample] = True
+        keep[chosen] = True
         features, labels = select_rows(features, keep, starts), select_rows(labels, keep, starts)
 
     sample, sample_labels = dask.compute(features, labels)
