@@ -4,6 +4,7 @@ JSON files the pipeline wrote, strictly."""
 import json
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,12 +22,20 @@ def atomic_path(target: Path, directory: bool = False) -> Iterator[Path]:
     A stage that fails half-way (or is interrupted) therefore leaves no half-written file or folder.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    if directory:
-        temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    else:
-        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        temporary = Path(name)
+    # Ctrl-C is held back while the temporary is made: one that came after it existed and before the
+    # try below would leave it behind. It lands once the try is entered, which removes the temporary.
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        if directory:
+            temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        else:
+            handle, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+            temporary = Path(name)
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        raise
     try:  # from the moment it exists: a Ctrl-C between making it and using it removes it too
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         if directory:
             temporary.chmod(0o777 & ~_umask())
         else:
