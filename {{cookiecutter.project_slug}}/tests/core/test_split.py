@@ -10,6 +10,7 @@ from {{ cookiecutter.module_name }}.core.errors import PipelineError
 from {{ cookiecutter.module_name }}.core.split import (
     group_holdout_mask,
     holdout_mask,
+    shuffled_rows,
     split_settings,
     split_values,
     time_holdout_mask,
@@ -51,6 +52,24 @@ def test_the_rows_chosen_are_spread_over_the_data_not_a_block():
 
 
 # --- Group and time splits ----------------------------------------------------------------
+@pytest.mark.parametrize("strata", [None, np.arange(5003) % 2, (np.arange(5003) * 7919) % 300, np.arange(5003) % 7 * 0.5])
+def test_the_test_rows_are_each_strata_first_rows_in_the_seeds_shuffle(strata):
+    # The rule as the module docstring says it, written plainly: shuffle the row numbers by the
+    # seed; each stratum's test rows are its first rows in that order, as many as its share.
+    rows, test_size, seed = 5003, 0.2, 11
+    order = np.random.default_rng(seed).permutation(rows)
+    expected = np.zeros(rows, dtype=bool)
+    if strata is None:
+        expected[order[: math.ceil(test_size * rows)]] = True
+    else:
+        is_test = holdout_mask(rows, test_size, seed, strata)
+        for stratum in np.unique(strata):
+            in_order = order[strata[order] == stratum]
+            expected[in_order[: is_test[strata == stratum].sum()]] = True
+    assert np.array_equal(holdout_mask(rows, test_size, seed, strata), expected)
+    assert np.array_equal(shuffled_rows(rows, seed), order)  # int32 rows, numpy's permutation all the same
+
+
 def test_a_group_split_puts_every_group_in_one_split_and_about_test_size_of_the_rows():
     # given 60 people with 1 to 9 rows each
     rng = np.random.default_rng(3)

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.module_name }}.core.errors import PipelineError
+from {{ cookiecutter.module_name }}.core.tables import class_labels, normalised_labels
 from {{ cookiecutter.module_name }}.core.target import decide_task, regression_strata
 from {{ cookiecutter.module_name }}.engine.local import build_dataset
 
@@ -85,3 +86,30 @@ def test_a_missing_regression_target_value_names_the_row(tables):
     main, lookups = numeric_target(tables, missing_row=7)
     with pytest.raises(PipelineError, match=r"interactions.csv: column 'target' has 1 missing .* at data row 8"):
         build_dataset(main, lookups, DATA_PARAMS | {"task": "regression"}, SPLIT_PARAMS)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1, 0, 1, 1, 0],
+        [1.0, 0.0, np.nan, 1.0, np.inf],
+        [" yes", "no ", "yes", "", None, "no"],
+        ["1", "1.0", " 1 ", "2", "10", "9"],
+        [True, False, True],
+        ["\u00e9t\u00e9", "ete", "z", None],
+        ["a", 1, 2.0, None],
+    ],
+)
+def test_class_labels_are_the_normalised_labels_as_categories_worked_out_per_distinct_value(values):
+    column = pd.Series(values, index=range(10, 10 + len(values)), name="target")
+    labels = class_labels(column)
+    expected = normalised_labels(column).astype("category")  # a text label for every row, then sorted
+    assert list(labels.cat.categories) == list(expected.cat.categories)
+    assert np.array_equal(labels.cat.codes, expected.cat.codes)  # -1 where the label is missing
+    assert labels.index.equals(column.index) and labels.name == "target"
+
+
+def test_one_class_for_every_spelling_of_a_label():
+    labels = class_labels(pd.Series(["1", "1.0", " 1 ", 1, "", "0"]))
+    assert list(labels.cat.categories) == ["0", "1"]
+    assert labels.cat.codes.tolist() == [1, 1, 1, 1, -1, 0]

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .errors import PipelineError
-from .tables import normalised_labels
+from .tables import class_labels
 
 MISSING_TARGET = ("error", "drop")
 DUPLICATES = ("warn", "drop", "keep")
@@ -61,7 +61,7 @@ def kept_rows(target: pd.Series | None, hashes: np.ndarray | None, settings: dic
 
 def missing_targets(column: pd.Series) -> np.ndarray:
     """True for each row whose target is missing: empty, or NaN or infinite written out."""
-    return normalised_labels(column).isna().to_numpy(dtype=bool)
+    return class_labels(column).isna().to_numpy(dtype=bool)
 
 
 def row_hashes(frame: pd.DataFrame) -> np.ndarray:

@@ -184,6 +184,18 @@ def normalised_labels(column: pd.Series) -> pd.Series:
     return pd.Series(labels, index=column.index, name=column.name)
 
 
+def class_labels(column: pd.Series) -> pd.Series:
+    """normalised_labels(column) as a categorical, its classes sorted: what .astype("category") of
+    those labels gives, worked out per distinct value. A text label for every row, then sorted into
+    classes, took 2 GB and 7 s at 74 M rows; this takes the row codes of one factorize."""
+    codes, distinct = pd.factorize(column)  # NaN: -1, a missing label either way
+    labels = normalised_labels(pd.Series(distinct))
+    classes = pd.Index(sorted(labels.dropna().unique()), dtype=object)
+    class_of_distinct = np.append(classes.get_indexer(labels.astype(object)), -1).astype(np.int32)
+    rows = pd.Categorical.from_codes(class_of_distinct[codes], categories=classes)  # codes -1 take the -1
+    return pd.Series(rows, index=column.index, name=column.name)
+
+
 def _label(spelling, number: float):
     """One distinct value's label: missing (pd.NA), a number written alike, or the stripped text."""
     if pd.isna(spelling) or spelling == "" or spelling.lower() in ("nan", "-nan"):

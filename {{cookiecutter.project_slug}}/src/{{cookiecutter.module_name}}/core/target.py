@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import PipelineError
-from .tables import normalised_labels
+from .tables import class_labels
 
 TASKS = ("auto", "classification", "regression")
 
@@ -118,7 +118,7 @@ def check_target_rows(table: pd.DataFrame, target: str) -> pd.Series:
     """A classification target's labels, normalised, once the column is there and no label is missing."""
     source = table.attrs["source"]
     check_target_column(table, target)
-    labels = normalised_labels(table[target])
+    labels = class_labels(table[target])
     missing = labels.isna().to_numpy()
     if missing.any():
         raise PipelineError(
@@ -175,7 +175,7 @@ def encode_target(column: pd.Series, task: str, source: str, test_size: float):
     Regression: float64 values, no classes (None), stratified by quantile bins (regression_strata).
     """
     if task == "classification":
-        labels = normalised_labels(column).astype("category")
+        labels = class_labels(column)
         check_rare_classes(labels, source, column.name)
         codes = labels.cat.codes.to_numpy().astype(np.int32)
         return codes, list(labels.cat.categories), codes

@@ -32,7 +32,7 @@ from ...core.errors import PipelineError
 from ...core.paths import COUNTS_FILE
 from ...core.rows import kept_rows, row_hashes, row_settings
 from ...core.split import holdout, split_settings, split_values
-from ...core.tables import check_columns_joined, normalised_labels, to_category
+from ...core.tables import check_columns_joined, class_labels, to_category
 from ...core.target import as_numbers, check_target_column, check_task, encode_target
 from ...dataset import is_compressed, is_parquet, main_table_parts, read_part, table_columns
 from ...features import add_counts, as_keys, count_columns, training_counts, write_counts
@@ -136,8 +136,8 @@ def write_part(
     encoded = encoded_rows(frame, schema)
     target = schema["target"]
     if schema["task"] == "classification":
-        labels = normalised_labels(frame[target]).to_numpy(dtype=object)
-        encoded[target] = pd.Categorical(labels, categories=schema["classes"]).codes.astype(np.int32)
+        labels = class_labels(frame[target]).cat.set_categories(schema["classes"])
+        encoded[target] = labels.cat.codes.to_numpy().astype(np.int32)
     else:
         encoded[target] = as_numbers(frame[target]).to_numpy()
     keys = [KEY_PREFIX + column for column in schema["counts"].values()]
@@ -235,24 +235,16 @@ def build_dataset(
     features = numeric + categorical
     count_columns(data_params, features)  # an added feature may take a count feature's name
     target = data_params["target"]
-    target_column = pd.concat([summary["target"] for summary in summaries], ignore_index=True)
-    hashes = (
-        np.concatenate([summary["hashes"] for summary in summaries]) if summaries[0]["hashes"] is not None else None
+    rows = sum(summary["rows"] for summary in summaries)
+    keep, rows_out, task, task_reason, values, classes, is_test = split_rows(
+        summaries, source, settings, data_params, split_params
     )
-    keep, rows_out = kept_rows(target_column, hashes, settings["rows"])
-    gathered = target_column[keep].to_frame()  # row labels kept: errors name the table's rows
-    gathered.attrs["source"] = source
-    task, task_reason = check_task(gathered, data_params)
-    values, classes, strata = encode_target(target_column[keep], task, source, split_params["test_size"])
-    by = np.concatenate([summary["split"] for summary in summaries])[keep] if split["column"] else None
-    is_test = holdout(split, len(values), split_params["test_size"], split_params["seed"], strata, by)
     schema = dataset_schema(task, task_reason, target, classes, numeric, categorical, counted)
     categories = {
         column: sorted(set().union(*(summary["categories"][column] for summary in summaries))) for column in categorical
     }
     schema = with_model_names(schema, categories)
     schema |= {"split": split, "dates": dates, **({"columns": chosen.decisions} if chosen.decisions else {})}
-    rows = len(target_column)
     coverage = {
         source_name: sum(summary["matched"][source_name] for summary in summaries) / rows
         for source_name in summaries[0]["matched"]
@@ -297,6 +289,32 @@ def build_dataset(
     wanted = split_params["raw_test_rows"]
     raw_test_rows = first_test_rows(parts, keep, is_test, starts, kept_starts, reading, target, wanted)
     return schema, profile, raw_test_rows
+
+
+def split_rows(summaries: tuple, source: str, settings: dict, data_params: dict, split_params: dict) -> tuple:
+    """(rows kept, what was left out, task, why, the target's values as stored, classes, the test
+    rows) from the gathered target column (and row hashes and split column): core/rows.py,
+    core/target.py and core/split.py as the local engine applies them. Each summary's gathered
+    columns are taken out of it, so the table's are held once, and dropped here once used: at
+    74 M rows they are most of what the stage itself holds while the workers write the splits."""
+    target = data_params["target"]
+    target_column = pd.concat([summary.pop("target") for summary in summaries], ignore_index=True)
+    gathered_hashes = [summary.pop("hashes") for summary in summaries]
+    hashes = np.concatenate(gathered_hashes) if gathered_hashes[0] is not None else None
+    keep, rows_out = kept_rows(target_column, hashes, settings["rows"])
+    del hashes, gathered_hashes
+    kept = target_column if keep.all() else target_column[keep]  # row labels kept: errors name the table's rows
+    del target_column
+    table = kept.to_frame(name=target)
+    table.attrs["source"] = source
+    task, task_reason = check_task(table, data_params)
+    del table
+    values, classes, strata = encode_target(kept, task, source, split_params["test_size"])
+    del kept
+    split = settings["split"]
+    by = np.concatenate([summary.pop("split") for summary in summaries])[keep] if split["column"] else None
+    is_test = holdout(split, len(values), split_params["test_size"], split_params["seed"], strata, by)
+    return keep, rows_out, task, task_reason, values, classes, is_test
 
 
 def first_test_rows(
