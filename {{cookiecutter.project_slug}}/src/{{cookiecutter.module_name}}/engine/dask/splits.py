@@ -57,11 +57,24 @@ def row_groups(split: WorkerFiles) -> list[tuple[str, int | None, int]]:
     return pieces
 
 
-def read_piece(name: str, group: int | None, schema: dict, options: dict) -> pd.DataFrame:
+def read_piece(
+    name: str,
+    group: int | None,
+    schema: dict,
+    options: dict,
+    columns: list[str] | None = None,
+    rows: np.ndarray | None = None,
+) -> pd.DataFrame:
     """One piece of a split (a row group, or a whole file: row_groups), its categories restored;
-    run on a worker, which opens `name` with storage.py's `options`."""
+    run on a worker, which opens `name` with storage.py's `options`. Only `columns` (default all)
+    and only `rows` (positions in the piece, default all) are decoded: the rest stays in Arrow."""
     with open_input(name, options) as file:
-        table = pq.read_table(file) if group is None else pq.ParquetFile(file).read_row_group(group)
+        if group is None:
+            table = pq.read_table(file, columns=columns)
+        else:
+            table = pq.ParquetFile(file).read_row_group(group, columns=columns)
+    if rows is not None:
+        table = table.take(rows)
     return _with_categories(table.to_pandas(), schema)
 
 
@@ -91,23 +104,11 @@ def feature_distributions(train_split: WorkerFiles, schema: dict, params: dict) 
     return {"rows": int(rows), "features": summaries}
 
 
-def offsets(frame) -> np.ndarray:
-    """Where each partition starts, in rows from the first (the last entry is the row count)."""
-    lengths = frame.map_partitions(len).compute()
-    return np.concatenate([[0], np.cumsum(np.asarray(lengths, dtype=np.int64))])
-
-
-def select_rows(frame, keep: np.ndarray, starts: np.ndarray):
-    """The rows of `frame` where the boolean array `keep` (one entry per row, in order) is true."""
-    parts = [
-        delayed(_take)(part, keep[starts[number] : starts[number + 1]])
-        for number, part in enumerate(frame.to_delayed())
-    ]
-    return dd.from_delayed(parts, meta=frame._meta, verify_meta=False)
-
-
-def _take(partition, keep: np.ndarray):
-    return partition[keep]
+def starts_of(split: WorkerFiles) -> tuple[list, np.ndarray]:
+    """(row_groups, where each piece starts in rows from the first; the last entry is the row
+    count), from the files' metadata: no row is read."""
+    pieces = row_groups(split)
+    return pieces, np.concatenate([[0], np.cumsum([rows for _, _, rows in pieces], dtype=np.int64)])
 
 
 def predict(client, model, split: WorkerFiles, schema: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -136,7 +137,13 @@ def _predict_partition(partition: pd.DataFrame, model, columns: int, dtype: str)
 
 
 def labels_of(split: WorkerFiles, schema: dict) -> np.ndarray:
-    return read_split(split, schema)[1].compute().to_numpy()
+    """A split's labels, in order: each worker reads only the target column of its pieces."""
+    target = schema["target"]
+    pieces = [
+        delayed(read_piece)(name, group, schema, split.options, columns=[target])
+        for name, group, _ in row_groups(split)
+    ]
+    return np.concatenate([piece[target].to_numpy() for piece in dask.compute(*pieces)])
 
 
 def cross_validate(
@@ -145,17 +152,18 @@ def cross_validate(
     """Fold scores (ROC AUC; r2 for regression) as sanity_check's local cross-validation computes
     them: the same sample of at most cv_max_rows training rows, the same folds
     (models.cross_validation_plan), one fold per cluster task."""
-    features, labels = read_split(train_split, schema)
-    starts = offsets(features)
-    rows = int(starts[-1])
-    chosen = cross_validation_rows(rows, sanity, train_params["seed"])
-    if chosen is not None:
-        keep = np.zeros(rows, dtype=bool)
-        keep[chosen] = True
-        features, labels = select_rows(features, keep, starts), select_rows(labels, keep, starts)
-
-    sample, sample_labels = dask.compute(features, labels)
-    sample, sample_labels = sample.reset_index(drop=True), sample_labels.to_numpy()
+    pieces, starts = starts_of(train_split)
+    chosen = cross_validation_rows(int(starts[-1]), sanity, train_params["seed"])
+    columns = [*schema["features"], schema["target"]]
+    # each piece's chosen rows, read by a worker from that piece alone (at 74 M rows the sample
+    # is one row in a thousand: reading every row to keep those took most of the stage)
+    reads = []
+    for (name, group, _), start, end in zip(pieces, starts, starts[1:], strict=False):
+        rows = None if chosen is None else chosen[np.searchsorted(chosen, start) : np.searchsorted(chosen, end)] - start
+        if rows is None or len(rows):
+            reads.append(delayed(read_piece)(name, group, schema, train_split.options, columns, rows))
+    sample = pd.concat(dask.compute(*reads), ignore_index=True)
+    sample, sample_labels = sample[schema["features"]], sample[schema["target"]].to_numpy()
     model = unfitted_like(trained, train_params)
     if "n_jobs" in model.get_params():
         model.set_params(n_jobs=1)
