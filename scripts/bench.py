@@ -137,13 +137,28 @@ def timed(command: list[str], cwd: Path, env: dict) -> tuple[float, str]:
     return round(time.perf_counter() - started, 2), output.stdout + output.stderr
 
 
-def run_peer(script: str, name: str, project: Path, work: Path, env: dict) -> dict:
-    """A peer (one script in scripts/) on the project's data and test rows: its cost and its score."""
-    out = work / f"{Path(script).stem}.json"
-    result = measure([str(project / ".venv/bin/python"), str(TEMPLATE / "scripts" / script), "--out", str(out)],
-                     cwd=project, env=env)
-    if result.pop("returncode") != 0:
-        fail(f"{name} (scripts/{script}) failed; see above")
+def run_peer(script: str, name: str, project: Path, work: Path, env: dict, may_fail: bool = False) -> dict:
+    """A peer (one script in scripts/) on the project's data and test rows: its cost and its score.
+
+    A peer that may fail (the plain Dask user's script at a scale it cannot hold) is recorded with
+    its error and its cost up to then instead of stopping the benchmark; its output is in
+    <work>/<script>.log either way.
+    """
+    out, log = work / f"{Path(script).stem}.json", work / f"{Path(script).stem}.log"
+    out.unlink(missing_ok=True)
+    with open(log, "w") as output:
+        result = measure([str(project / ".venv/bin/python"), str(TEMPLATE / "scripts" / script), "--out", str(out)],
+                         cwd=project, env=env, stdout=output, stderr=subprocess.STDOUT)
+    returncode = result.pop("returncode")
+    if returncode != 0:
+        lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
+        error = lines[-1] if lines else "no output"
+        if returncode < 0:
+            error = f"killed by signal {-returncode}" + (" (out of memory?)" if returncode == -9 else "") + f"; last output: {error}"
+        if not may_fail:
+            fail(f"{name} (scripts/{script}) exited {returncode}: {error}; its output is in {log}")
+        progress(f"{name} failed after {result['wall_s']} s: {error}")
+        return {**result, "failed": error, "roc_auc": None}
     scored = json.loads(out.read_text())
     if not scored["same_split"]:
         fail(f"{name} did not score the pipeline's test rows; the comparison would be unfair")
@@ -168,8 +183,8 @@ def table(results: dict) -> str:
     if expert:
         rows.append(("expert's script", expert["wall_s"], expert["cpu_s"], expert["peak_rss_mb"], expert["roc_auc"]))
     if dask_user:
-        rows.append(("plain Dask user's script", dask_user["wall_s"], dask_user["cpu_s"], dask_user["peak_rss_mb"],
-                     dask_user["roc_auc"]))
+        rows.append(("plain Dask user's script" + (" (failed)" if dask_user.get("failed") else ""),
+                     dask_user["wall_s"], dask_user["cpu_s"], dask_user["peak_rss_mb"], dask_user["roc_auc"] or "-"))
     if seed:
         rows.append(("tutorial's approach", seed["wall_s"], seed["cpu_s"], seed["peak_rss_mb"], seed["roc_auc"]))
     noop = results["noop"]
@@ -184,7 +199,10 @@ def table(results: dict) -> str:
     m = results["machine"]
     lines.insert(0, f"{results['rows']:,} rows, {results.get('engine', 'local')} engine; {m['cpus_usable']} of {m['cpus']} CPUs, {m['memory_gb']} GB; "
                     f"load average {m['load_average_at_start']} at start, {m['load_average_at_end']} at end")
-    if dask_user:
+    if dask_user and dask_user.get("failed"):
+        lines.append(f"the plain Dask user's script failed after {dask_user['wall_s']} s at "
+                     f"{dask_user['peak_rss_mb']} MB: {dask_user['failed']}")
+    elif dask_user:
         lines.append(
             f"pipeline vs the plain Dask user's script: {pipeline['wall_s'] / dask_user['wall_s']:.2f}x its time, "
             f"{pipeline['peak_rss_mb'] / dask_user['peak_rss_mb']:.2f}x its peak memory, "
@@ -268,7 +286,8 @@ def main() -> None:
         progress(f"expert's script: {results['expert']['wall_s']} s, ROC AUC {results['expert']['roc_auc']}")
     if arguments.expert and arguments.engine == "dask":
         progress("the plain Dask user's script (read_csv, merge, xgboost.dask) on the same split")
-        results["dask_user"] = run_peer("bench_dask_user.py", "the plain Dask user's script", project, work, env)
+        results["dask_user"] = run_peer("bench_dask_user.py", "the plain Dask user's script", project, work, env,
+                                        may_fail=True)
         progress(f"plain Dask user's script: {results['dask_user']['wall_s']} s, ROC AUC {results['dask_user']['roc_auc']}")
 
     progress("serving: single-row latency and 1,000-row throughput, served and in-process (bench_serving.py)")
