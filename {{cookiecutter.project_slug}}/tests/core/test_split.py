@@ -51,8 +51,9 @@ def test_the_rows_chosen_are_spread_over_the_data_not_a_block():
     assert 0.15 < is_test[:5000].mean() < 0.25 and 0.15 < is_test[5000:].mean() < 0.25
 
 
-# --- Group and time splits ----------------------------------------------------------------
-@pytest.mark.parametrize("strata", [None, np.arange(5003) % 2, (np.arange(5003) * 7919) % 300, np.arange(5003) % 7 * 0.5])
+@pytest.mark.parametrize(
+    "strata", [None, np.arange(5003) % 2, (np.arange(5003) * 7919) % 300, np.arange(5003) % 7 * 0.5]
+)
 def test_the_test_rows_are_each_strata_first_rows_in_the_seeds_shuffle(strata):
     # The rule as the module docstring says it, written plainly: shuffle the row numbers by the
     # seed; each stratum's test rows are its first rows in that order, as many as its share.
@@ -64,12 +65,13 @@ def test_the_test_rows_are_each_strata_first_rows_in_the_seeds_shuffle(strata):
     else:
         is_test = holdout_mask(rows, test_size, seed, strata)
         for stratum in np.unique(strata):
-            in_order = order[strata[order] == stratum]
+            in_order = order[strata[order] == stratum]  # how many: the share test above
             expected[in_order[: is_test[strata == stratum].sum()]] = True
     assert np.array_equal(holdout_mask(rows, test_size, seed, strata), expected)
     assert np.array_equal(shuffled_rows(rows, seed), order)  # int32 rows, numpy's permutation all the same
 
 
+# --- Group and time splits ----------------------------------------------------------------
 def test_a_group_split_puts_every_group_in_one_split_and_about_test_size_of_the_rows():
     # given 60 people with 1 to 9 rows each
     rng = np.random.default_rng(3)

@@ -185,9 +185,10 @@ def normalised_labels(column: pd.Series) -> pd.Series:
 
 
 def class_labels(column: pd.Series) -> pd.Series:
-    """normalised_labels(column) as a categorical, its classes sorted: what .astype("category") of
-    those labels gives, worked out per distinct value. A text label for every row, then sorted into
-    classes, took 2 GB and 7 s at 74 M rows; this takes the row codes of one factorize."""
+    """normalised_labels(column) as a categorical, its classes sorted: the classes and codes that
+    .astype("category") of those labels gives (as object-typed text), worked out per distinct
+    value. A text label for every row, then sorted into classes, took 2 GB and 7 s at 74 M rows;
+    this takes the row codes of one factorize."""
     codes, distinct = pd.factorize(column)  # NaN: -1, a missing label either way
     labels = normalised_labels(pd.Series(distinct))
     classes = pd.Index(sorted(labels.dropna().unique()), dtype=object)

@@ -31,8 +31,8 @@ def read_split(split: WorkerFiles, schema: dict):
     """A processed split as a Dask dataframe: features with their categories restored, and labels.
 
     One partition per parquet row group, in file order (a split is one file, or a folder of
-    parts): features and labels always have the same partitions, which the row selections need
-    (dask's read_parquet may fuse small files differently for different column selections).
+    parts): features and labels always have the same partitions (dask's read_parquet may fuse
+    small files differently for different column selections).
     Row groups are counted in the stage's own copies; workers open the names storage.py gave.
     """
     meta = _with_categories(pq.read_schema(split.local[0]).empty_table().to_pandas(), schema)
@@ -67,7 +67,8 @@ def read_piece(
 ) -> pd.DataFrame:
     """One piece of a split (a row group, or a whole file: row_groups), its categories restored;
     run on a worker, which opens `name` with storage.py's `options`. Only `columns` (default all)
-    and only `rows` (positions in the piece, default all) are decoded: the rest stays in Arrow."""
+    are read, and only `rows` (positions in the piece, default all) become pandas rows with their
+    categories restored: parquet still decodes the whole row group, but the rest stays in Arrow."""
     with open_input(name, options) as file:
         if group is None:
             table = pq.read_table(file, columns=columns)
@@ -155,8 +156,9 @@ def cross_validate(
     pieces, starts = starts_of(train_split)
     chosen = cross_validation_rows(int(starts[-1]), sanity, train_params["seed"])
     columns = [*schema["features"], schema["target"]]
-    # each piece's chosen rows, read by a worker from that piece alone (at 74 M rows the sample
-    # is one row in a thousand: reading every row to keep those took most of the stage)
+    # each piece's chosen rows, taken by a worker from that piece before pandas sees them (at 74 M
+    # rows the sample is one row in a thousand: every row made pandas rows to keep those took most
+    # of the stage)
     reads = []
     for (name, group, _), start, end in zip(pieces, starts, starts[1:], strict=False):
         rows = None if chosen is None else chosen[np.searchsorted(chosen, start) : np.searchsorted(chosen, end)] - start

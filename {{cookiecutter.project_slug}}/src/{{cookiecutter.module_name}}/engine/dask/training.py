@@ -202,7 +202,7 @@ class _Rows(xgboost.DataIter):
             self.at += 1
             keep = (roles & self.bit) != 0
             if keep.any() or (self.at == len(self.pieces) and not self.given):
-                # only the kept rows decoded: the watched and validation slices are a tenth of each piece
+                # only the kept rows made pandas rows: the watched and validation slices are a tenth of each piece
                 rows = None if keep.all() else np.flatnonzero(keep)
                 partition = read_piece(name, group, self.schema, self.options, rows=rows)
                 features = model_input(partition[self.schema["features"]], self.template)
