@@ -52,6 +52,11 @@ for _name in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS"):
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
+def normalised(name: str) -> str:
+    """A package name as the lock writes it (PEP 503: ruamel.yaml.clib is ruamel-yaml-clib)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def bake(output_dir: Path, **answers: str) -> Path:
     """Bake the template with `answers` (others default) into output_dir; return the project."""
     project = cookiecutter(str(TEMPLATE), no_input=True, extra_context=answers, output_dir=str(output_dir))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import bake, combinations, dvc_config
+from conftest import bake, combinations, dvc_config, normalised
 
 # The package's rooms (the generated README's map): the user's files in front, then each room.
 MODULE_FILES = [
@@ -169,7 +169,7 @@ def test_lock_file_pins_every_direct_dependency(tmp_path):
     project = bake(tmp_path)
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     wanted = pyproject["project"]["dependencies"] + pyproject["project"]["optional-dependencies"]["dev"]
-    pinned = {line.split("==")[0].lower() for line in (project / "requirements.lock").read_text().splitlines()
+    pinned = {normalised(line.split("==")[0]) for line in (project / "requirements.lock").read_text().splitlines()
               if "==" in line and not line.startswith("#")}
-    names = {re.split(r"[\[<>=!~; ]", requirement)[0].lower() for requirement in wanted}
+    names = {normalised(re.split(r"[\[<>=!~; ]", requirement)[0]) for requirement in wanted}
     assert names <= pinned, f"not pinned in requirements.lock: {names - pinned} (run make lock)"

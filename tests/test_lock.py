@@ -10,7 +10,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from conftest import bake, run
+from conftest import bake, normalised, run
 
 
 def pinned(lock: Path) -> dict[str, str]:
@@ -30,8 +30,8 @@ def test_make_lock_repins_every_dependency_in_place(tmp_path):
     assert "#    make lock\n" in lock
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     wanted = pyproject["project"]["dependencies"] + pyproject["project"]["optional-dependencies"]["dev"]
-    names = {re.split(r"[\[<>=~!; ]", requirement)[0].lower() for requirement in wanted}
-    assert names <= {name.lower() for name in pinned(project / "requirements.lock")}
+    names = {normalised(re.split(r"[\[<>=~!; ]", requirement)[0]) for requirement in wanted}
+    assert names <= {normalised(name) for name in pinned(project / "requirements.lock")}
 
 
 def test_make_lock_without_uv_says_what_to_install(tmp_path):
